@@ -1,0 +1,68 @@
+"""Label mode output: copies of crops in the training layout, `<labels>/<class>/<image_id>.jpg`.
+
+The copies follow the log: labelling writes a copy into the class folder, relabelling moves it to
+the new class, undo takes it back. A file is only ever removed from a class folder when it is
+byte-identical to the source crop, that is, when it is the copy this tool wrote; anything else found
+there is left alone and reported.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+from filtering.classes import CLASSIFIER_CLASSES
+
+
+def label_path(labels_dir: Path, label: str, image_id: str) -> Path:
+    return labels_dir / label / f"{image_id}.jpg"
+
+
+def _write_copy(src: Path, dst: Path) -> None:
+    """Copy src to dst atomically (temporary name, then rename); non-JPEG sources are converted."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=dst.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if src.suffix.lower() in (".jpg", ".jpeg"):
+            shutil.copyfile(src, tmp)
+        else:
+            with Image.open(src) as im:
+                im.convert("RGB").save(tmp, "JPEG", quality=95)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _is_our_copy(candidate: Path, src: Path) -> bool:
+    try:
+        return filecmp.cmp(candidate, src, shallow=False)
+    except OSError:
+        return False
+
+
+def sync_label(src: Path | None, labels_dir: Path, image_id: str, label: str | None) -> list[str]:
+    """Make the class folders hold exactly one copy of `src`, under `label` (none if None).
+
+    Returns messages about files that could not be brought in line (none when all is well).
+    """
+    problems: list[str] = []
+    for cls in CLASSIFIER_CLASSES:
+        path = label_path(labels_dir, cls, image_id)
+        if cls == label:
+            if src is None:
+                problems.append(f"cannot label {image_id}: its image file is gone")
+            elif not path.exists():
+                _write_copy(src, path)
+        elif path.exists():
+            if src is not None and _is_our_copy(path, src):
+                path.unlink()
+            else:
+                problems.append(f"left in place: {path} (not the copy of this image's crop)")
+    return problems
