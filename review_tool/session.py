@@ -145,10 +145,16 @@ class ReviewSession:
         entries = [Entry(i, self.location(i), target) for i in image_ids]
         group_number = self.decisions.next_number
         self.log.append(
-            {"op": "decide", "kind": self.kind, "group": group_number, "image_id": e.image_id,
-             "from": e.source, "to": e.target}
+            {
+                "op": "decide",
+                "kind": self.kind,
+                "group": group_number,
+                "image_id": e.image_id,
+                "from": e.source,
+                "to": e.target,
+            }
             for e in entries
-        )  # fmt: skip
+        )
         group = self.decisions.decide(entries)
         self._after_change(group)
         return group
@@ -220,10 +226,15 @@ class ReviewSession:
         self.refresh()
         report = apply_moves(self.folder, self.planned_moves())
         self.log.append(
-            {"op": "apply", "kind": self.kind, "image_id": m.image_id, "from": m.source,
-             "to": m.target}
+            {
+                "op": "apply",
+                "kind": self.kind,
+                "image_id": m.image_id,
+                "from": m.source,
+                "to": m.target,
+            }
             for m in report.moved
-        )  # fmt: skip
+        )
         self.refresh()
         return report
 

@@ -1,0 +1,120 @@
+"""`python review_tool/app.py data/final/<model>`: review a model's sets, or label crops (--label).
+
+Decisions are appended to `<folder>/review_log.jsonl` as they are made; applying them moves files
+between `clean/`, `questionable/` and `rejected/` (key `A`, on closing the window, or `--apply`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: Python put review_tool/ on sys.path, the imports need the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from review_tool.decisions import LABEL, REVIEW
+from review_tool.folder import FolderError
+from review_tool.keys import KeyConfigError, default_keys_toml, find_keys_file, load_keymap
+from review_tool.log import LogError
+from review_tool.session import ReviewSession, SessionConfig
+
+REVIEW_SETS = "clean,questionable,rejected"
+LABEL_SETS = "to_label,clean,questionable"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="review_tool", description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path, nargs="?", help="a data/final/<model> folder")
+    p.add_argument("--label", action="store_true", help="label crops front/front_angled/other")
+    p.add_argument("--labels", type=Path, help="label output (default <data>/labels/<model>)")
+    p.add_argument("--sets", help=f"sets to show (default {REVIEW_SETS}; --label: {LABEL_SETS})")
+    p.add_argument("--keys", type=Path, help="key config file (TOML or JSON)")
+    p.add_argument("--print-keys", action="store_true", help="print the default key config")
+    p.add_argument("--apply", action="store_true", help="apply logged decisions, no window")
+    p.add_argument(
+        "--no-apply-on-close",
+        dest="apply_on_close",
+        action="store_false",
+        help="closing the window does not move files (apply with A or --apply)",
+    )
+    p.add_argument("--ahead", type=int, default=8, help="images decoded ahead (default 8)")
+    p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
+    p.add_argument("--grid", type=int, default=4, help="grid view is N x N (default 4)")
+    p.add_argument("--size", default="1200x780", help="image area WxH in pixels")
+    args = p.parse_args(argv)
+    if args.folder is None and not args.print_keys:
+        p.error("the folder to review is required, e.g. data/final/<model>")
+    return args
+
+
+def session_config(args: argparse.Namespace) -> SessionConfig:
+    folder = args.folder
+    sets = tuple(
+        s for s in (args.sets or (LABEL_SETS if args.label else REVIEW_SETS)).split(",") if s
+    )
+    if not args.label:
+        return SessionConfig(folder=folder, mode=REVIEW, sets=sets)
+    labels = args.labels or folder.resolve().parent.parent / "labels" / folder.resolve().name
+    return SessionConfig(folder=folder, mode=LABEL, sets=sets, labels_dir=labels)
+
+
+def run_apply(session: ReviewSession) -> int:
+    report = session.apply()
+    print(report.summary())
+    for line in report.details():
+        print(line, file=sys.stderr)
+    return 0
+
+
+def run_window(session: ReviewSession, args: argparse.Namespace) -> int:
+    import tkinter as tk
+
+    from review_tool.ui_window import ReviewWindow, UiOptions
+
+    keymap = load_keymap(session.kind, find_keys_file(args.keys, session.folder))
+    width, _, height = args.size.partition("x")
+    options = UiOptions(
+        ahead=args.ahead,
+        workers=args.workers,
+        grid=args.grid,
+        size=(int(width), int(height)),
+        apply_on_close=args.apply_on_close,
+    )
+    try:
+        root = tk.Tk(className="scars-review")
+    except tk.TclError as exc:
+        print(f"review_tool: cannot open a window ({exc}); is DISPLAY set?", file=sys.stderr)
+        return 2
+    ReviewWindow(root, session, keymap, options)
+    root.mainloop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.print_keys:
+        print(default_keys_toml(), end="")
+        return 0
+    try:
+        session = ReviewSession(session_config(args))
+        for warning in session.warnings:
+            print(f"review_tool: {warning}", file=sys.stderr)
+        if args.apply:
+            return run_apply(session)
+        if len(session) == 0:
+            wanted = ", ".join(f"{s}/" for s in session.config.sets)
+            print(
+                f"review_tool: nothing to review: no images in {wanted} of {args.folder}",
+                file=sys.stderr,
+            )
+            return 1
+        return run_window(session, args)
+    except (FolderError, KeyConfigError, LogError) as exc:
+        print(f"review_tool: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The grid view: pages of n x n thumbnails, a keyboard cursor, marks for bulk decisions.
+
+The cursor is the session's position, so leaving the grid shows the image the cursor was on. A
+decision key decides every marked thumbnail at once (one undo step), or the one under the cursor
+when nothing is marked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from review_tool.folder import describe_record
+from review_tool.images import Box
+
+if TYPE_CHECKING:
+    from review_tool.ui_window import ReviewWindow
+
+TAG = "grid"
+MOVES = {"next": 1, "prev": -1}
+
+
+class GridView:
+    def __init__(self, window: ReviewWindow, n: int) -> None:
+        self.window = window
+        self.n = max(1, n)
+        self.active = False
+        self.marked: set[str] = set()
+        self._token = 0
+
+    @property
+    def per_page(self) -> int:
+        return self.n * self.n
+
+    def enter(self) -> None:
+        self.active = True
+        self.marked.clear()
+        self.window.show()
+
+    def leave(self) -> None:
+        self.active = False
+        self.window.canvas.delete(TAG)
+        self.window.show()
+
+    def cell_size(self) -> tuple[int, int]:
+        canvas = self.window.canvas
+        return max(canvas.winfo_width(), 64) // self.n, max(canvas.winfo_height(), 64) // self.n
+
+    def thumb_box(self) -> Box:
+        cw, ch = self.cell_size()
+        return max(cw - 14, 16), max(ch - 34, 16)
+
+    # ---- keys
+    def on_action(self, action: str) -> bool:
+        """Handle a key's action in the grid; False leaves it to the window (help, apply, quit)."""
+        session = self.window.session
+        if action in ("grid", "close"):
+            self.leave()
+        elif action in session.targets:
+            self._decide(action)
+        elif action == "mark":
+            self._toggle_mark()
+        elif action in ("next", "prev", "up", "down", "page_next", "page_prev"):
+            steps = {"up": -self.n, "down": self.n, "page_next": self.per_page}
+            steps |= {"page_prev": -self.per_page, **MOVES}
+            session.go(steps[action])
+        elif action == "undo":
+            self.window.do("undo")
+            return True
+        elif action == "next_undecided":
+            session.next_undecided()
+        else:
+            return False
+        self.window.show()
+        return True
+
+    def _toggle_mark(self) -> None:
+        image_id = self.window.session.current
+        if image_id is not None:
+            self.marked ^= {image_id}
+            self.window.session.go(1)
+
+    def _decide(self, target: str) -> None:
+        session = self.window.session
+        ids = [i for i in session.order if i in self.marked] or [session.current]
+        chosen = [i for i in ids if i is not None]
+        if not chosen:
+            return
+        session.decide(chosen, target)
+        if not self.marked:
+            session.go(1)
+        self.marked.clear()
+        self.window.set_message(f"{len(chosen):,} image(s) → {target}")
+
+    # ---- drawing
+    def draw(self) -> None:
+        window, session = self.window, self.window.session
+        canvas = window.canvas
+        canvas.delete(TAG)
+        canvas.itemconfigure(window.image_item, image="")
+        canvas.itemconfigure(window.text_item, text="")
+        start = session.position - session.position % self.per_page
+        pending = [
+            self._draw_cell(k, start + k) for k in range(self.per_page) if start + k < len(session)
+        ]
+        self._title(start)
+        self._prefetch_next_page(start)
+        self._token += 1
+        if any(pending):
+            window.root.after(15, self._redraw_when_loaded, self._token)
+
+    def _title(self, start: int) -> None:
+        session = self.window.session
+        pages = max(1, -(-len(session) // self.per_page))
+        marked = f"   {len(self.marked):,} marked" if self.marked else ""
+        self.window.title.configure(
+            text=f"grid   page {start // self.per_page + 1:,} / {pages:,}{marked}",
+            fg="#e8e8e8",
+        )
+        image_id = session.current
+        if image_id is not None:
+            where = session.location(image_id) or "gone"
+            record = describe_record(session.record(image_id))
+            self.window.scores.configure(text=f"{image_id} [{where}]   {record}")
+
+    def _draw_cell(self, k: int, index: int) -> bool:
+        """Draw one thumbnail cell; True when its image is still being decoded."""
+        from review_tool.ui_window import SET_COLOURS  # the window module imports this one
+
+        window, session = self.window, self.window.session
+        canvas = window.canvas
+        cw, ch = self.cell_size()
+        x0, y0 = (k % self.n) * cw, (k // self.n) * ch
+        image_id = session.order[index]
+        decided = session.decision(image_id)
+        colour = SET_COLOURS.get(decided or "", "#424242")
+        canvas.create_rectangle(
+            x0 + 3, y0 + 3, x0 + cw - 3, y0 + ch - 3, outline=colour, width=3, tags=TAG
+        )
+        loading = self._draw_thumb(image_id, x0 + cw // 2, y0 + (ch - 20) // 2)
+        caption = f"{'✓ ' if image_id in self.marked else ''}{image_id}"
+        caption += f" → {decided}" if decided else ""
+        canvas.create_text(
+            x0 + cw // 2,
+            y0 + ch - 14,
+            text=caption,
+            fill=colour if decided else "#bdbdbd",
+            font=("DejaVu Sans", 10),
+            tags=TAG,
+        )
+        if image_id in self.marked:
+            canvas.create_rectangle(
+                x0 + 8,
+                y0 + 8,
+                x0 + cw - 8,
+                y0 + ch - 8,
+                outline="#42a5f5",
+                width=4,
+                dash=(6, 4),
+                tags=TAG,
+            )
+        if index == session.position:
+            canvas.create_rectangle(
+                x0 + 1, y0 + 1, x0 + cw - 1, y0 + ch - 1, outline="#ffffff", width=5, tags=TAG
+            )
+        return loading
+
+    def _draw_thumb(self, image_id: str, cx: int, cy: int) -> bool:
+        window = self.window
+        path = window.session.path(image_id)
+        if path is None:
+            text = "gone"
+        else:
+            future = window.prefetcher.request(path, self.thumb_box())
+            if not future.done() or future.cancelled():
+                text = "…"
+            elif (loaded := future.result()).image is None:
+                text = "unreadable"
+            else:
+                photo = window.photo_for(loaded)
+                window.canvas.create_image(cx, cy, image=photo, anchor="center", tags=TAG)
+                return False
+        window.canvas.create_text(
+            cx, cy, text=text, fill="#ff6b6b", font=("DejaVu Sans", 12), tags=TAG
+        )
+        return text == "…"
+
+    def _prefetch_next_page(self, start: int) -> None:
+        session = self.window.session
+        indices = range(start, min(start + 2 * self.per_page, len(session)))
+        paths = [p for p in (session.path(session.order[i]) for i in indices) if p is not None]
+        self.window.prefetcher.prefetch(paths, self.thumb_box())
+
+    def _redraw_when_loaded(self, token: int) -> None:
+        if token == self._token and self.active:
+            self.draw()
