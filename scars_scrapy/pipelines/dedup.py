@@ -1,0 +1,50 @@
+"""Drops an item whose image ID is already stored (in an earlier run too) or already seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from scars_scrapy.pipelines.manifest import MANIFEST, manifest_ids
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+
+def stored_ids(folder: Path) -> set[str]:
+    """IDs both stored as `<id>.jpg` and recorded in the manifest. A file without a record
+    (a run killed between the two) is not counted, so the next run records it."""
+    if not folder.is_dir():
+        return set()
+    files = {path.stem for path in folder.glob("*.jpg")}
+    return files & manifest_ids(folder / MANIFEST)
+
+
+class ImageIdDedupPipeline:
+    def __init__(self, store: Path, stats: StatsCollector) -> None:
+        self.store, self.stats = store, stats
+        self.stored: dict[str, set[str]] = {}  # folder -> IDs the store held at the start
+        self.seen: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(Path(crawler.settings["IMAGES_STORE"]), crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        folder, image_id = adapter["folder"], adapter["image_id"]
+        if folder not in self.stored:
+            self.stored[folder] = stored_ids(self.store / folder)
+            self.stats.set_value("scars/store/already_stored", len(self.stored[folder]))
+        if image_id in self.stored[folder]:
+            self.stats.inc_value("scars/skipped/already_stored")
+            raise DropItem(f"image {image_id} is already stored", log_level="DEBUG")
+        if (folder, image_id) in self.seen:
+            self.stats.inc_value("scars/skipped/duplicate_id")
+            raise DropItem(f"image {image_id} was seen earlier in this crawl", log_level="INFO")
+        self.seen.add((folder, image_id))
+        return item

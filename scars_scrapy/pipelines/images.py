@@ -1,0 +1,152 @@
+"""Scrapy's ImagesPipeline storing `<store>/<folder>/<image_id>.jpg`, written atomically.
+
+ImagesPipeline downloads through the engine, converts WebP/PNG to RGB JPEG and stores; this
+subclass only names the files, refuses unsafe names, and turns failures into counted drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+import warnings
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from itemadapter import ItemAdapter
+from PIL import Image, UnidentifiedImageError
+from scrapy.exceptions import DropItem
+from scrapy.pipelines.files import FSFilesStore
+from scrapy.pipelines.images import ImagesPipeline
+from scrapy.pipelines.media import _MediaRequestFiltered
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.pipelines.media import FileInfoOrError, MediaPipeline
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+INCOMING = ".incoming"
+# FilesPipeline's own error messages (an empty one: the download itself failed).
+FILE_ERRORS = {
+    "download-error": "http_error",
+    "empty-content": "empty_image",
+    "": "download_failed",
+}
+
+
+class AtomicFSFilesStore(FSFilesStore):
+    """Writes each file under a temporary name in the store, then renames it into place, so a
+    killed crawl never leaves a partial image where a reader would take it for a whole one."""
+
+    def __init__(self, basedir: str) -> None:
+        super().__init__(basedir)
+        self.incoming = Path(self.basedir, INCOMING)
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        _remove_dead_parts(self.incoming)
+
+    def persist_file(
+        self,
+        path: str,
+        buf: BytesIO,
+        info: MediaPipeline.SpiderInfo,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        final = self._get_filesystem_path(path)
+        self._mkdir(final.parent, info)
+        temporary = self.incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
+        temporary.write_bytes(buf.getvalue())
+        os.replace(temporary, final)
+
+
+def _remove_dead_parts(incoming: Path) -> None:
+    """Temporary files of crawls that were killed (their process is gone)."""
+    for part in incoming.glob("*.part"):
+        pid = part.name.split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short snake_case reason for a failed image, for the `scars/dropped/<reason>` stat."""
+    error, cause = failure.value, failure.value.__cause__
+    if isinstance(error, _MediaRequestFiltered):
+        return "request_filtered"
+    if isinstance(cause, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return "decompression_bomb"
+    if isinstance(cause, UnidentifiedImageError):
+        return "not_an_image"
+    if isinstance(cause, OSError) and "truncated" in str(cause):
+        return "truncated_image"
+    return FILE_ERRORS.get(str(error), "unreadable_image")
+
+
+class StoreImagesPipeline(ImagesPipeline):
+    STORE_SCHEMES: ClassVar[dict[str, Any]] = {
+        **ImagesPipeline.STORE_SCHEMES,
+        "": AtomicFSFilesStore,
+        "file": AtomicFSFilesStore,
+    }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        # Larger images are refused before decoding; Pillow only warns between 1x and 2x.
+        Image.MAX_IMAGE_PIXELS = crawler.settings.getint("SCARS_MAX_IMAGE_PIXELS")
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+        return super().from_crawler(crawler)
+
+    def file_path(
+        self,
+        request: Request,
+        response: Response | None = None,
+        info: MediaPipeline.SpiderInfo | None = None,
+        *,
+        item: Any = None,
+    ) -> str:
+        adapter = ItemAdapter(item)
+        return f"{adapter['folder']}/{adapter['image_id']}.jpg"
+
+    def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        adapter = ItemAdapter(item)
+        for name in ("folder", "image_id"):
+            if not SAFE_NAME.match(str(adapter.get(name) or "")):
+                self.crawler.stats.inc_value("scars/dropped/unsafe_name")
+                raise DropItem(f"{name} {adapter.get(name)!r} is not a safe file name")
+        return super().get_media_requests(item, info)
+
+    def item_completed(
+        self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
+    ) -> Any:
+        stats = self.crawler.stats
+        for ok, value in results:
+            if not ok:
+                reason = failure_reason(value)
+                stats.inc_value(f"scars/dropped/{reason}")
+                raise DropItem(f"image {ItemAdapter(item)['image_id']}: {reason}", log_level="INFO")
+        item = super().item_completed(results, item, info)
+        adapter = ItemAdapter(item)
+        stored = adapter[self.images_result_field][0]
+        with Image.open(Path(self.store.basedir, stored["path"])) as image:
+            adapter["width"], adapter["height"] = image.size
+        # "uptodate": the file was there without a manifest record (a run killed in between).
+        stats.inc_value(
+            "scars/images/recorded" if stored["status"] == "uptodate" else "scars/images/stored"
+        )
+        return item

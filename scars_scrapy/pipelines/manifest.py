@@ -1,0 +1,80 @@
+"""One JSON line per stored image in `<store>/<folder>/manifest.jsonl` (append-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Self
+
+from itemadapter import ItemAdapter
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.jsonl"
+# The record's keys, in order (the project's data contract).
+FIELDS = (
+    "image_id", "listing_id", "listing_url", "image_url", "make", "model", "version",
+    "first_registration", "price", "width", "height", "checksum", "stored_at",
+)  # fmt: skip
+
+
+def manifest_ids(path: Path) -> set[str]:
+    """Image IDs recorded in a manifest; a torn last line (a killed run) is skipped."""
+    if not path.exists():
+        return set()
+    ids = set()
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                ids.add(str(json.loads(line)["image_id"]))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("%s:%d is not a manifest record; ignored", path, number)
+    return ids
+
+
+def record(item: Any) -> dict[str, Any]:
+    adapter = ItemAdapter(item)
+    stored = adapter["images"][0]
+    values = {key: adapter.get(key) for key in FIELDS if key in adapter}
+    values |= {"image_url": stored["url"], "checksum": stored["checksum"]}
+    values["stored_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {key: values.get(key) for key in FIELDS}
+
+
+class ManifestPipeline:
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.files: dict[str, IO[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(Path(crawler.settings["IMAGES_STORE"]))
+
+    def process_item(self, item: Any) -> Any:
+        folder = ItemAdapter(item)["folder"]
+        handle = self.files.get(folder) or self._open(folder)
+        # One write and a flush per record: a killed run tears at most the last line.
+        handle.write(json.dumps(record(item), ensure_ascii=False) + "\n")
+        handle.flush()
+        return item
+
+    def _open(self, folder: str) -> IO[str]:
+        path = self.store / folder / MANIFEST
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+        if handle.tell() > 0:
+            handle.seek(handle.tell() - 1)
+            if handle.read(1) != "\n":
+                handle.write("\n")  # start after a torn line, never on it
+        self.files[folder] = handle
+        return handle
+
+    def close_spider(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+        self.files.clear()

@@ -1,0 +1,124 @@
+"""Scrapy settings for the scars crawler.
+
+Politeness first: AutoScout24 is a live marketplace, so the defaults crawl slowly, one or two
+requests at a time per host, and back off when the site pushes back. Every value can be
+overridden on the command line with `-s NAME=VALUE`; README.md lists them with types and
+defaults.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "scars_scrapy"
+SPIDER_MODULES = ["scars_scrapy.spiders"]
+NEWSPIDER_MODULE = "scars_scrapy.spiders"
+
+# --- Robots and terms -------------------------------------------------------------------------
+# A deliberate choice, stated openly: AutoScout24's robots.txt disallows the search (`/lst?`)
+# and detail paths for every user agent, and its terms forbid automated access without the
+# site's consent. Obeying robots.txt would stop this crawler from reading any listing, so it
+# is off; the spider logs this at start. Only crawl with the site's consent or where the law
+# allows it (e.g. a text-and-data-mining exception); `-s ROBOTSTXT_OBEY=True` restores it.
+ROBOTSTXT_OBEY = False
+
+# --- Identity ---------------------------------------------------------------------------------
+# The site answers a plain HTTP client only when it looks like a browser.
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,*/*;q=0.8",
+    "Accept-Language": "en-GB,en;q=0.9,de;q=0.8",
+}
+
+# --- Throttling -------------------------------------------------------------------------------
+# Polite rates seen in use are 0.3-1.5 s between requests, one or two at a time per host.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+# AutoThrottle widens the delay when the site slows down, never below DOWNLOAD_DELAY.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Pictures come from a CDN host that is its own download slot; a little more parallelism there
+# costs the site far less than a page render.
+DOWNLOAD_SLOTS = {"prod.pictures.autoscout24.net": {"concurrency": 4, "delay": 0.25}}
+DOWNLOAD_TIMEOUT = 60
+
+# --- Retries and blocks -----------------------------------------------------------------------
+# Transient server errors and timeouts: Scrapy's retry, immediately re-queued.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+# 403/429/503 and pages without their data are blocks, handled by the block middleware: it
+# waits `Retry-After` (or SCARS_BACKOFF_BASE * 2^attempt, at most SCARS_BACKOFF_MAX seconds)
+# before the host sees another request, and gives up after SCARS_BLOCK_RETRIES attempts.
+SCARS_BLOCK_RETRIES = 5
+SCARS_BACKOFF_BASE = 5.0
+SCARS_BACKOFF_MAX = 300.0
+DOWNLOADER_MIDDLEWARES = {
+    # After RetryMiddleware (550) on the way in, so it sees 429/503 responses first.
+    "scars_scrapy.middlewares.BlockBackoffMiddleware": 560,
+}
+
+# --- What to crawl ----------------------------------------------------------------------------
+# The site shows at most this many search pages per query (200 in 2026); a year whose results
+# do not fit is split into price bands.
+SCARS_PAGE_CAP = 200
+# The picture size to fetch, one the site serves (120x90 ... 1920x1080).
+SCARS_IMAGE_SIZE = "1280x960"
+# webp is the site's own format (smaller); jpg is stored as delivered, without re-encoding.
+SCARS_IMAGE_FORMAT = "webp"
+# Hosts pictures may come from, besides the site's own host; any other image URL is dropped.
+SCARS_PICTURE_HOSTS = ["prod.pictures.autoscout24.net"]
+# Fetch pages through Chromium (scrapy-playwright) instead of plain HTTP; also `-a browser=1`.
+SCARS_BROWSER = False
+
+# --- Storage ----------------------------------------------------------------------------------
+# Photos land in IMAGES_STORE/<model>/<image_id>.jpg, next to manifest.jsonl.
+IMAGES_STORE = "data/raw"
+# A stored photo is never fetched again; the store is the source of truth, not its age.
+IMAGES_EXPIRES = 36500
+# Pillow's own limit; anything larger is rejected as a decompression bomb, not decoded.
+SCARS_MAX_IMAGE_PIXELS = 89_478_485
+ITEM_PIPELINES = {
+    "scars_scrapy.pipelines.dedup.ImageIdDedupPipeline": 100,
+    "scars_scrapy.pipelines.images.StoreImagesPipeline": 200,
+    "scars_scrapy.pipelines.manifest.ManifestPipeline": 300,
+}
+# Photos of one listing arrive together; this bounds how many are in flight at once.
+CONCURRENT_ITEMS = 32
+
+# --- Progress ---------------------------------------------------------------------------------
+EXTENSIONS = {"scars_scrapy.extensions.ProgressSummary": 500}
+# Seconds between progress lines (0: only the final summary).
+SCARS_PROGRESS_INTERVAL = 30.0
+# Where to write the final summary as JSON (empty: log only).
+SCARS_SUMMARY_FILE = ""
+LOG_LEVEL = "INFO"
+
+# --- Browser mode (only used with -a browser=1) -------------------------------------------------
+# Debian's Chromium; `playwright install` is not needed.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
+}
+# Only the HTML document is needed: scripts, images and trackers are never fetched.
+PLAYWRIGHT_ABORT_REQUEST = "scars_scrapy.browser.abort_request"
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+
+# --- Scrapy defaults changed ------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+# Both consoles execute code sent to a local port; an unattended crawl needs neither.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

@@ -1,0 +1,201 @@
+"""`scrapy crawl autoscout -a model=range-rover-vogue`: every photo of every listing of a model.
+
+The search is walked per first-registration year, page by page; a year with more results than
+the site shows is split into price bands. Each listing's detail page gives all its photos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Self
+
+import scrapy
+from scrapy.exceptions import UsageError
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from scars_scrapy import browser, site
+from scars_scrapy.config import ConfigError, CrawlConfig, build_config
+from scars_scrapy.items import ImageItem
+from scars_scrapy.middlewares import PAGE_META
+
+DETAIL_STATUSES = [301, 302, 303, 307, 308, 410]
+MAX_MOVES = 3
+MALFORMED_RETRIES = 2
+ROBOTS_NOTICE = (
+    "AutoScout24's robots.txt disallows search and detail pages for every user agent and its "
+    "terms forbid automated access without consent; ROBOTSTXT_OBEY is %s. Crawl only with the "
+    "site's consent or where the law allows it."
+)
+
+
+class AutoscoutSpider(scrapy.Spider):
+    name = "autoscout"
+    config: CrawlConfig
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        try:
+            spider.config = build_config(kwargs, crawler.settings)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        # Pictures live on another domain: without it every image request would be offsite.
+        spider.allowed_domains = [spider.config.site_host, *spider.config.picture_hosts]
+        if spider.config.browser:
+            browser.enable(crawler.settings)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        obey = self.settings.getbool("ROBOTSTXT_OBEY")
+        self.logger.warning(ROBOTS_NOTICE, obey)
+        car = self.config.car
+        self.logger.info(
+            "Crawling %s/%s%s, years %d-%d, from %s into %s",
+            car.make, car.model, f" ({car.version})" if car.version else "",
+            self.config.years[0], self.config.years[-1], self.config.origin, self.config.folder,
+        )  # fmt: skip
+        if not hasattr(self, "state"):  # Scrapy sets it (kept across a resume) only with JOBDIR
+            self.state: dict[str, Any] = {}
+        self.state.setdefault("listings", set())
+        for year in self.config.years:
+            yield self._search(year, 1, (None, None))
+
+    def _page_meta(self) -> dict[str, Any]:
+        return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
+
+    def _search(self, year: int, page: int, band: site.PriceBand) -> scrapy.Request:
+        car, origin = self.config.car, self.config.origin
+        return scrapy.Request(
+            site.search_url(origin, car.make, car.model, car.version, year, page, band),
+            callback=self.parse_search,
+            errback=self.page_failed,
+            cb_kwargs={"year": year, "page": page, "band": band},
+            meta=self._page_meta(),
+        )
+
+    def parse_search(
+        self, response: Response, year: int, page: int, band: site.PriceBand
+    ) -> Iterator[scrapy.Request]:
+        props = yield from self._props(response)
+        if props is None:
+            return
+        result = site.parse_search(props)
+        self.crawler.stats.inc_value("scars/pages/search")
+        if page == 1 and result.number_of_results > self.config.page_cap * site.PAGE_SIZE:
+            bands = site.split_band(band)
+            if bands:
+                self.crawler.stats.inc_value("scars/slices/split")
+                yield from (self._search(year, 1, smaller) for smaller in bands)
+                return
+            self.crawler.stats.inc_value("scars/slices/over_cap")
+            self.logger.warning("Year %d, prices %s: over the cap, cannot split", year, band)
+        yield from self._listings(result.listings)
+        if result.listings and page < self.config.page_cap:
+            yield self._search(year, page + 1, band)
+
+    def _listings(self, refs: tuple[site.ListingRef, ...]) -> Iterator[scrapy.Request]:
+        seen: set[str] = self.state["listings"]
+        for ref in refs:
+            if ref.id in seen:
+                self.crawler.stats.inc_value("scars/listings/duplicate")
+                continue
+            seen.add(ref.id)
+            self.crawler.stats.inc_value("scars/listings/seen")
+            yield self._detail(self.config.origin + ref.url, moves=0)
+
+    def _detail(self, url: str, moves: int) -> scrapy.Request:
+        meta = self._page_meta() | {
+            "dont_redirect": True,
+            "handle_httpstatus_list": DETAIL_STATUSES,
+        }
+        # Detail pages before more search pages: photos start flowing at once.
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.page_failed,
+            cb_kwargs={"moves": moves},
+            meta=meta,
+            priority=10,
+        )
+
+    def parse_listing(self, response: Response, moves: int) -> Iterator[Any]:
+        location = response.headers.get(b"Location", b"").decode("latin-1") or None
+        status = site.detail_status(response.status, location)
+        if status == "moved" and location and moves < MAX_MOVES:
+            self.crawler.stats.inc_value("scars/listings/moved")
+            yield self._detail(response.urljoin(location), moves + 1)
+            return
+        props = None if status != "live" else (yield from self._props(response))
+        details = site.parse_details(props) if props is not None else None
+        if details is None:
+            if status != "live" or props is not None:
+                self.crawler.stats.inc_value("scars/listings/sold")
+            return
+        yield from self._images(response.url, details)
+
+    def _images(self, listing_url: str, details: site.ListingDetails) -> Iterator[ImageItem]:
+        stats = self.crawler.stats
+        if not details.images:
+            stats.inc_value("scars/listings/no_images")
+            return
+        for url in details.images:
+            image_id = site.image_id(url)
+            if image_id is None:
+                stats.inc_value("scars/dropped/not_a_listing_picture")
+            elif not self.config.allows_image(url):
+                stats.inc_value("scars/dropped/offsite_image")
+            else:
+                stats.inc_value("scars/images/found")
+                yield self._item(listing_url, details, image_id, url)
+
+    def _item(
+        self, listing_url: str, details: site.ListingDetails, image_id: str, url: str
+    ) -> ImageItem:
+        resized = site.resize_image_url(url, self.config.image_size, self.config.image_format)
+        return ImageItem(
+            image_id=image_id,
+            folder=self.config.folder,
+            image_urls=[resized],
+            listing_id=details.id,
+            listing_url=listing_url,
+            make=details.make,
+            model=details.model,
+            version=details.version,
+            first_registration=details.first_registration,
+            price=details.price,
+        )
+
+    def _props(self, response: Response) -> Iterator[scrapy.Request]:
+        """The page's data; on a malformed page, a retry (yielded) and None."""
+        try:
+            return site.page_props(response.text)
+        except site.PageDataError as exc:
+            if site.PAGE_DATA_MARKER not in response.body:  # still blocked after every retry
+                self.crawler.stats.inc_value("scars/dropped/page_blocked")
+                self.logger.error("Giving up on %s: %s", response.url, exc)
+                return None
+            retries = response.meta.get("scars_malformed_retries", 0)
+            if retries < MALFORMED_RETRIES:
+                self.crawler.stats.inc_value("scars/retried/malformed_page")
+                retry = response.request.replace(dont_filter=True)
+                retry.meta["scars_malformed_retries"] = retries + 1
+                yield retry
+            else:
+                self.crawler.stats.inc_value("scars/dropped/malformed_page")
+                self.logger.error("Giving up on %s: %s", response.url, exc)
+            return None
+
+    def page_failed(self, failure: Failure) -> None:
+        """A page that could not be fetched: counted, and its search slice reported incomplete."""
+        error = failure.value
+        reason = (
+            f"http_{error.response.status}"
+            if isinstance(error, HttpError)
+            else type(error).__name__
+        )
+        self.crawler.stats.inc_value(f"scars/dropped/page_{reason}")
+        self.logger.error(
+            "Page failed (%s): %s; its listings may be incomplete", reason, failure.request.url
+        )

@@ -1,0 +1,102 @@
+"""Fixtures for the crawler's tests: the local test site and a real `scrapy crawl` runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crawler.testserver import serve
+from tests.crawler.testsite import Inventory, Listing, TestSite
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = "range-rover-vogue"
+PAGE_CAP = 2  # pages per search; with 20 a page, a slice over 40 results is split
+# Politeness off, so the suite stays fast; the retry/backoff machinery still runs.
+FAST = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "DOWNLOAD_SLOTS": "{}",
+    "RETRY_TIMES": "2",
+    "SCARS_BLOCK_RETRIES": "2",
+    "SCARS_BACKOFF_BASE": "0.1",
+    "SCARS_PAGE_CAP": str(PAGE_CAP),
+    "SCARS_PROGRESS_INTERVAL": "1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    summary: dict[str, Any]
+    log: str
+
+    def count(self, key: str) -> int:
+        return int(self.summary.get("counts", {}).get(key, 0))
+
+
+def run_crawl(
+    origin: str, store: Path, *, args: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None, timeout: float = 120,
+) -> Crawl:  # fmt: skip
+    """A real `scrapy crawl autoscout` in a subprocess against the local site."""
+    summary_file = store.parent / f"summary-{len(list(store.parent.glob('summary-*')))}.json"
+    arguments = {"site": origin, "model": MODEL, "years": "2019-2022"} | (args or {})
+    options = FAST | {"IMAGES_STORE": str(store), "SCARS_SUMMARY_FILE": str(summary_file)}
+    command = [sys.executable, "-m", "scrapy", "crawl", "autoscout"]
+    for name, value in arguments.items():
+        command += ["-a", f"{name}={value}"]
+    for name, value in (options | (settings or {})).items():
+        command += ["-s", f"{name}={value}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    return Crawl(done.returncode, summary, done.stderr + done.stdout)
+
+
+def standard_inventory(inventory: Inventory) -> list[Listing]:
+    """The site of the end-to-end test, year by year (page cap 2, i.e. 40 listings a search):
+
+    - 2019: no listings; page 1 is empty.
+    - 2020: 38 listings on pages 1-2 (20 and 18), plus one sponsored listing pinned on every
+      page of every search (a duplicate across pages).
+    - 2021: 60 listings, 42 of them priced 50,000-74,999: over the cap, split into the price
+      ladder, and that band split again in two.
+    - 2022: 25 listings on 2 pages: one with 40 photos, one without photos, one sold (410),
+      one sold (301 to a search page), one whose slug moved (308).
+    Every other listing has 2 or 3 photos. Returns the listings whose photos must be stored.
+    """
+    for number in range(38):
+        inventory.add(2020, 10_000 + number * 700, 2 + number % 2)
+    for number in range(60):
+        price = 50_000 + number * 500 if number < 42 else 3_000 + number * 3_000
+        inventory.add(2021, price, 2 + number % 2)
+    inventory.add(2022, 90_000, 40)
+    inventory.add(2022, 91_000, 0)
+    inventory.add(2022, 92_000, 3, status="sold")
+    inventory.add(2022, 93_000, 3, status="sold_redirect")
+    inventory.add(2022, 94_000, 2, status="moved")
+    for number in range(20):
+        inventory.add(2022, 20_000 + number * 1_000, 2 + number % 2)
+    inventory.sponsored = inventory.add(2020, 55_555, 3)
+    return [item for item in inventory.listings.values() if item.status in ("live", "moved")]
+
+
+@pytest.fixture
+def inventory(recorded_pages: Path) -> Inventory:
+    return Inventory(recorded_pages, page_cap=PAGE_CAP)
+
+
+@pytest.fixture
+def test_site(inventory: Inventory) -> Iterator[tuple[TestSite, str]]:
+    """The local site (empty inventory; tests fill it) and its origin."""
+    site = TestSite(inventory)
+    with serve(site) as origin:
+        yield site, origin

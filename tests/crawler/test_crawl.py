@@ -1,0 +1,100 @@
+"""End-to-end: a real `scrapy crawl autoscout` against the local test site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.crawler.conftest import MODEL, run_crawl, standard_inventory
+from tests.crawler.testsite import Inventory, Listing, TestSite, image_size
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def manifest(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+def expected_records(inventory: Inventory, listings: list[Listing]) -> dict[str, dict]:
+    """What the manifest must say about each photo (all but the time it was stored)."""
+    records = {}
+    for listing in listings:
+        slug = "new-slug-" if listing.status == "moved" else "land-rover-range-rover-vogue-"
+        for image_id in listing.image_ids:
+            width, height = image_size(image_id)
+            records[image_id] = {
+                "image_id": image_id,
+                "listing_id": listing.id,
+                "listing_url": f"{inventory.origin}/offers/{slug}{listing.id}",
+                "image_url": inventory.picture_url(listing, image_id),
+                "make": "Land Rover",
+                "model": "Range Rover",
+                "version": f"Vogue {listing.year}",
+                "first_registration": f"{listing.year}-06",
+                "price": listing.price,
+                "width": width,
+                "height": height,
+            }
+    return records
+
+
+def assert_store_matches(folder: Path, expected: dict[str, dict]) -> None:
+    """Exactly one RGB JPEG per expected photo, and one manifest record per stored file."""
+    names = {path.name for path in folder.iterdir()}
+    assert names == {f"{image_id}.jpg" for image_id in expected} | {"manifest.jsonl"}
+    records = manifest(folder)
+    assert len(records) == len(expected)
+    for record in records:
+        path = folder / f"{record['image_id']}.jpg"
+        assert record["checksum"] == hashlib.md5(path.read_bytes()).hexdigest()
+        assert dt.datetime.fromisoformat(record["stored_at"]).tzinfo == dt.UTC
+        del record["checksum"], record["stored_at"]
+        assert record == expected[record["image_id"]]
+        with Image.open(path) as image:
+            image.load()
+            assert (image.format, image.mode) == ("JPEG", "RGB")
+            assert image.size == (record["width"], record["height"])
+
+
+def test_crawl_stores_every_photo_once(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    site, origin = test_site
+    listings = standard_inventory(inventory)
+    expected = expected_records(inventory, listings)
+    store = tmp_path / "raw"
+
+    first = run_crawl(origin, store)
+    assert first.returncode == 0, first.log
+    assert first.summary["finish_reason"] == "finished"
+    assert_store_matches(store / MODEL, expected)
+    pictures = site.paths("/pictures/")
+    assert sorted(pictures) == sorted(set(pictures)) and len(pictures) == len(expected)
+    assert first.count("images/stored") == len(expected) == 340
+    assert first.count("listings/seen") == 124
+    assert first.count("listings/duplicate") >= 2  # the sponsored listing on every page
+    assert (first.count("listings/sold"), first.count("listings/moved")) == (2, 1)
+    assert first.count("listings/no_images") == 1
+    assert first.count("slices/split") == 2  # 2021 into the price ladder, then one band again
+    assert not any(key.startswith("dropped/") for key in first.summary["counts"])
+    assert list((store / ".incoming").iterdir()) == []
+
+    before = (store / MODEL / "manifest.jsonl").read_bytes()
+    second = run_crawl(origin, store)
+    assert second.returncode == 0, second.log
+    assert len(site.paths("/pictures/")) == len(expected)  # not one picture fetched again
+    assert second.count("skipped/already_stored") == len(expected)
+    assert second.count("file_status_count/downloaded") == 0
+    assert (store / MODEL / "manifest.jsonl").read_bytes() == before
+
+    new = inventory.add(2022, 99_000, 3)
+    third = run_crawl(origin, store)
+    assert third.returncode == 0, third.log
+    assert third.count("images/stored") == 3
+    assert len(site.paths("/pictures/")) == len(expected) + 3
+    assert_store_matches(store / MODEL, expected | expected_records(inventory, [new]))
