@@ -68,7 +68,9 @@ def build_config(args: Mapping[str, str], settings: BaseSettings) -> CrawlConfig
 
 def _car(args: Mapping[str, str]) -> tuple[CarModel, str]:
     """The search and the store folder: a catalogue slug, or explicit make/model/version."""
-    model = check_slug("model", str(args.get("model") or ""))
+    if not args.get("model"):
+        raise ValueError(f"no model given: use -a model=<slug> (known models: {known_models()})")
+    model = check_slug("model", str(args["model"]))
     if not args.get("make"):
         if model not in CATALOGUE:
             raise ValueError(

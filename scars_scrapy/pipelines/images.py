@@ -23,6 +23,8 @@ from scrapy.pipelines.images import ImagesPipeline
 from scrapy.pipelines.media import _MediaRequestFiltered
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -33,12 +35,8 @@ logger = logging.getLogger(__name__)
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 INCOMING = ".incoming"
-# FilesPipeline's own error messages (an empty one: the download itself failed).
-FILE_ERRORS = {
-    "download-error": "http_error",
-    "empty-content": "empty_image",
-    "": "download_failed",
-}
+# FilesPipeline's own error messages.
+FILE_ERRORS = {"download-error": "http_error", "empty-content": "empty_image"}
 
 
 class AtomicFSFilesStore(FSFilesStore):
@@ -85,17 +83,30 @@ def _alive(pid: int) -> bool:
 
 
 def failure_reason(failure: Failure) -> str:
-    """A short snake_case reason for a failed image, for the `scars/dropped/<reason>` stat."""
-    error, cause = failure.value, failure.value.__cause__
-    if isinstance(error, _MediaRequestFiltered):
+    """A short snake_case reason for a failed image, for the `scars/dropped/<reason>` stat.
+
+    FilesPipeline wraps the original error once or twice; the chain of causes keeps it."""
+    chain = list(_causes(failure.value))
+    if any(isinstance(error, _MediaRequestFiltered) for error in chain):
         return "request_filtered"
-    if isinstance(cause, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return "decompression_bomb"
-    if isinstance(cause, UnidentifiedImageError):
-        return "not_an_image"
-    if isinstance(cause, OSError) and "truncated" in str(cause):
-        return "truncated_image"
-    return FILE_ERRORS.get(str(error), "unreadable_image")
+    for error in chain:
+        if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            return "decompression_bomb"
+        if isinstance(error, UnidentifiedImageError):
+            return "not_an_image"
+        if isinstance(error, OSError):  # a decoder error (truncated, corrupt) has no errno
+            return "store_error" if error.errno else "corrupt_image"
+        if str(error) in FILE_ERRORS:
+            return FILE_ERRORS[str(error)]
+    return "download_failed"
+
+
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
 
 
 class StoreImagesPipeline(ImagesPipeline):

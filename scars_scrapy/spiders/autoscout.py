@@ -23,6 +23,8 @@ from scars_scrapy.middlewares import PAGE_META
 DETAIL_STATUSES = [301, 302, 303, 307, 308, 410]
 MAX_MOVES = 3
 MALFORMED_RETRIES = 2
+# Meta keys a retried page keeps; Scrapy's own (latency, retry counts) start afresh.
+OWN_META = {PAGE_META, "playwright", "dont_redirect", "handle_httpstatus_list"}
 ROBOTS_NOTICE = (
     "AutoScout24's robots.txt disallows search and detail pages for every user agent and its "
     "terms forbid automated access without consent; ROBOTSTXT_OBEY is %s. Crawl only with the "
@@ -179,9 +181,9 @@ class AutoscoutSpider(scrapy.Spider):
             retries = response.meta.get("scars_malformed_retries", 0)
             if retries < MALFORMED_RETRIES:
                 self.crawler.stats.inc_value("scars/retried/malformed_page")
-                retry = response.request.replace(dont_filter=True)
-                retry.meta["scars_malformed_retries"] = retries + 1
-                yield retry
+                meta = {k: v for k, v in response.meta.items() if k in OWN_META}
+                meta["scars_malformed_retries"] = retries + 1
+                yield response.request.replace(dont_filter=True, meta=meta)
             else:
                 self.crawler.stats.inc_value("scars/dropped/malformed_page")
                 self.logger.error("Giving up on %s: %s", response.url, exc)

@@ -40,6 +40,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self.site.log(self.path)  # on arrival, so a request the client gave up on still counts
         if self.site.latency:
             time.sleep(self.site.latency)
         fault = self.site.take_fault(self.path)
@@ -107,7 +108,6 @@ class Handler(BaseHTTPRequestHandler):
         self, code: int, body: bytes, content_type: str = "text/html; charset=utf-8",
         headers: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
-        self.site.log(self.path, code)
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -152,7 +152,7 @@ class TestSite:
         self.latency = latency
         self.faults: list[tuple[str, str, Any]] = []  # (path substring, kind, argument)
         self.persistent: dict[str, tuple[str, Any]] = {}  # image ID -> (kind, argument)
-        self.hits: list[tuple[float, str, int]] = []
+        self.hits: list[tuple[float, str]] = []  # (arrival time, request target)
         self.lock = threading.Lock()
         self._pictures: dict[tuple[str, str], bytes] = {}
 
@@ -173,10 +173,10 @@ class TestSite:
             self._pictures[key] = picture(image_id, fmt)
         return self._pictures[key]
 
-    def log(self, target: str, status: int) -> None:
+    def log(self, target: str) -> None:
         with self.lock:
-            self.hits.append((time.monotonic(), target, status))
+            self.hits.append((time.monotonic(), target))
 
     def paths(self, prefix: str) -> list[str]:
         with self.lock:
-            return [target for _, target, _ in self.hits if target.startswith(prefix)]
+            return [target for _, target in self.hits if target.startswith(prefix)]

@@ -1,0 +1,131 @@
+"""The crawler's small pure parts: config, block detection, manifest and store reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+
+from scars_scrapy import settings as project_settings
+from scars_scrapy.config import ConfigError, build_config
+from scars_scrapy.extensions import progress_line, summary
+from scars_scrapy.middlewares import PAGE_META, block_reason, retry_after
+from scars_scrapy.pipelines.dedup import stored_ids
+from scars_scrapy.pipelines.manifest import manifest_ids
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings({k: v for k, v in vars(project_settings).items() if k.isupper()})
+
+
+@pytest.mark.parametrize(
+    ("args", "folder", "search"),
+    [
+        ({"model": "range-rover-vogue"}, "range-rover-vogue",
+         ("land-rover", "range-rover", "vogue")),
+        ({"model": "defender"}, "defender", ("land-rover", "defender", None)),
+        ({"make": "bmw", "model": "320"}, "bmw-320", ("bmw", "320", None)),
+        ({"make": "bmw", "model": "3-series", "version": "320d"}, "bmw-3-series-320d",
+         ("bmw", "3-series", "320d")),
+    ],
+)  # fmt: skip
+def test_models(settings: Settings, args: dict, folder: str, search: tuple) -> None:
+    config = build_config(args, settings)
+    assert config.folder == folder
+    assert (config.car.make, config.car.model, config.car.version) == search
+
+
+def test_config_defaults(settings: Settings) -> None:
+    config = build_config({"model": "range-rover-velar"}, settings)
+    assert config.origin == "https://www.autoscout24.com"
+    assert config.years == tuple(range(2017, dt.datetime.now(dt.UTC).year + 1))
+    assert (config.page_cap, config.image_size, config.image_format) == (200, "1280x960", "webp")
+    assert not config.browser
+    assert build_config({"model": "defender", "years": "2020"}, settings).years == (2020,)
+    assert build_config({"model": "defender", "browser": "1"}, settings).browser
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://prod.pictures.autoscout24.net/listing-images/a_b.jpg/1280x960.webp", True),
+        ("https://www.autoscout24.de/listing-images/a_b.jpg/1280x960.webp", True),
+        ("https://pictures.example.net/listing-images/a_b.jpg/1280x960.webp", False),
+        ("ftp://prod.pictures.autoscout24.net/x.jpg", False),
+    ],
+)
+def test_picture_hosts(settings: Settings, url: str, allowed: bool) -> None:
+    config = build_config({"model": "defender", "site": "www.autoscout24.de"}, settings)
+    assert config.allows_image(url) is allowed
+
+
+def test_bad_setting_is_named(settings: Settings) -> None:
+    bad = settings.copy()
+    bad.set("SCARS_PAGE_CAP", 0)
+    with pytest.raises(ConfigError, match="SCARS_PAGE_CAP"):
+        build_config({"model": "defender"}, bad)
+
+
+def _response(status: int, body: bytes, page: bool = True, **headers: str) -> tuple:
+    request = Request("https://www.autoscout24.com/lst/bmw", meta={PAGE_META: page})
+    response = HtmlResponse(request.url, status=status, body=body, headers=headers, request=request)
+    return request, response
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "page", "reason"),
+    [
+        (200, b'<script id="__NEXT_DATA__">{}</script>', True, None),
+        (200, b"<html>Just a moment... captcha</html>", True, "challenge"),
+        (200, b"<html>maintenance</html>", True, "no_page_data"),
+        (200, b"\xff\xd8 picture bytes", False, None),
+        (403, b"", False, "http_403"),
+        (429, b"", True, "http_429"),
+        (503, b"", True, "http_503"),
+        (500, b"", True, None),  # a server error: Scrapy's retry, not a block
+        (410, b"", True, None),
+    ],
+)
+def test_block_reason(status: int, body: bytes, page: bool, reason: str | None) -> None:
+    assert block_reason(*_response(status, body, page)) == reason
+
+
+def test_retry_after() -> None:
+    now = 1_800_000_000.0
+    date = email.utils.formatdate(now + 120, usegmt=True)
+    assert retry_after(_response(429, b"", **{"Retry-After": "7"})[1], now) == 7
+    assert retry_after(_response(429, b"", **{"Retry-After": date})[1], now) == pytest.approx(120)
+    assert retry_after(_response(429, b"", **{"Retry-After": "soon"})[1], now) is None
+    assert retry_after(_response(429, b"")[1], now) is None
+
+
+def test_store_reading_survives_a_killed_run(tmp_path: Path) -> None:
+    folder = tmp_path / "defender"
+    folder.mkdir()
+    records = [json.dumps({"image_id": name}) for name in ("a", "b", "c")]
+    # "c" was being written when the run was killed: a torn last line.
+    (folder / "manifest.jsonl").write_text("\n".join(records[:2]) + "\n" + records[2][:9])
+    for name in ("a", "b", "orphan"):  # "orphan": stored, but its record was never written
+        (folder / f"{name}.jpg").write_bytes(b"jpeg")
+    assert manifest_ids(folder / "manifest.jsonl") == {"a", "b"}
+    assert stored_ids(folder) == {"a", "b"}
+    assert stored_ids(tmp_path / "missing") == set()
+
+
+def test_summary_by_reason() -> None:
+    stats = {"scars/dropped/not_an_image": 2, "scars/dropped/offsite_image": 1,
+             "scars/skipped/already_stored": 5, "scars/images/stored": 7,
+             "scars/listings/seen": 3, "file_status_count/downloaded": 7, "other": 1}  # fmt: skip
+    assert progress_line(stats).startswith(
+        "listings 3, images found 0, stored 7, skipped 5, dropped 3"
+    )
+    result = summary(stats, "finished")
+    assert result["finish_reason"] == "finished"
+    assert result["counts"]["dropped/not_an_image"] == 2 and "other" not in result["counts"]
