@@ -15,7 +15,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import ImageTk
 
@@ -58,9 +57,11 @@ class ReviewWindow:
     ) -> None:
         self.root, self.session, self.keymap, self.options = root, session, keymap, options
         self.prefetcher = Prefetcher(options.workers, options.cache)
-        self.photos: OrderedDict[tuple[Path, Box], ImageTk.PhotoImage] = OrderedDict()
+        # PhotoImages by the decoded image they show (kept alive with it, so ids stay unique).
+        self.photos: OrderedDict[int, tuple[Loaded, ImageTk.PhotoImage]] = OrderedDict()
         self.on_shown: Callable[[str | None, float], None] | None = None  # benchmark/test hook
         self.key_time = 0.0
+        self.last_shown: str | None = None  # the image on screen (or its message), for tests
         self._poll_token = 0
         self._build()
         self.help = HelpOverlay(self.canvas, keymap)
@@ -132,7 +133,7 @@ class ReviewWindow:
         session = self.session
         where = session.location(image_id) or "gone"
         decided = session.decision(image_id)
-        decision = f"   →  {decided}" if decided else ""
+        decision = f"   → {decided}" if decided else ""
         name = session.path(image_id)
         self.title.configure(
             text=f"{name.name if name else image_id}   [{where}]{decision}",
@@ -177,21 +178,22 @@ class ReviewWindow:
 
     def _shown(self, image_id: str) -> None:
         self.root.update_idletasks()  # draw now, so the timestamp is when it is on screen
+        self.last_shown = image_id
         if self.on_shown is not None:
             self.on_shown(image_id, time.perf_counter())
         self.root.after_idle(self._warm_next)
 
     def photo_for(self, loaded: Loaded) -> ImageTk.PhotoImage:
         assert loaded.image is not None
-        key = (loaded.path, loaded.image.size)
-        photo = self.photos.get(key)
-        if photo is None:
-            photo = ImageTk.PhotoImage(loaded.image)
-            self.photos[key] = photo
+        key = id(loaded)
+        entry = self.photos.get(key)
+        if entry is None:
+            entry = (loaded, ImageTk.PhotoImage(loaded.image))
+            self.photos[key] = entry
         self.photos.move_to_end(key)
         while len(self.photos) > 8 + self.options.grid**2:
             self.photos.popitem(last=False)
-        return photo
+        return entry[1]
 
     def _warm_next(self) -> None:
         """While idle, make the PhotoImage of the next image if it is decoded already."""
@@ -299,6 +301,12 @@ class ReviewWindow:
             print(report.summary())
             for line in report.details():
                 print(line, file=sys.stderr)
+        self.close()
+
+    def close(self) -> None:
+        """Close without applying: stop timers first, so none fires into a destroyed window."""
+        for job in self.root.tk.splitlist(self.root.tk.call("after", "info")):
+            self.root.after_cancel(job)
         self.prefetcher.close()
         self.session.close()
         self.root.destroy()

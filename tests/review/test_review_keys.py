@@ -22,9 +22,11 @@ from review_tool.keys import (
 def test_defaults_have_one_action_per_key(mode: str) -> None:
     keymap = load_keymap(mode)
     assert keymap.action("Right") == "next" and keymap.action("z", 0x4) == "undo"
-    decisions = {"clean", "questionable", "rejected"} if mode == REVIEW else {
-        "front", "front_angled", "other"
-    }  # fmt: skip
+    decisions = (
+        {"clean", "questionable", "rejected"}
+        if mode == REVIEW
+        else {"front", "front_angled", "other"}
+    )
     assert decisions <= set(keymap.keys)
     assert all(keys for keys, _ in keymap.help_lines())
 

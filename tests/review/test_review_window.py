@@ -1,0 +1,209 @@
+"""The real window under Xvfb, driven by key events; screenshots and files checked after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from review_helpers import BLUE, GREEN, MAGENTA, RED, YELLOW, write_image
+from window_harness import WindowHarness, fraction_near
+
+from review_tool.decisions import LABEL
+from review_tool.log import LOG_NAME, read_events
+from review_tool.session import ReviewSession, SessionConfig
+
+pytestmark = [pytest.mark.display, pytest.mark.timeout(120)]
+
+SPEC = {"clean": {"a": RED, "b": GREEN}, "questionable": {"c": BLUE}}
+
+
+@pytest.fixture
+def harnesses(xvfb_display: str) -> Iterator[Callable[..., WindowHarness]]:
+    opened: list[WindowHarness] = []
+
+    def open_window(config: SessionConfig, **options: object) -> WindowHarness:
+        harness = WindowHarness(ReviewSession(config), **options)
+        opened.append(harness)
+        return harness
+
+    yield open_window
+    for harness in opened:
+        harness.close()
+
+
+def decisions_in_log(folder: Path) -> list[tuple[str, str]]:
+    events = read_events(folder / LOG_NAME).events
+    return [(e["image_id"], e["to"]) for e in events if e["op"] == "decide"]
+
+
+def test_keys_decide_advance_go_back_undo_and_apply(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    folder = make_final(SPEC)
+    w = harnesses(SessionConfig(folder=folder))
+    w.wait_shown("a")
+    assert fraction_near(w.shot(), RED) > 0.8
+    assert "a.jpg" in w.window.title.cget("text") and "[clean]" in w.window.title.cget("text")
+    assert "detector car 0.91" in w.window.scores.cget("text")
+    assert w.window.progress.cget("text").startswith("1 / 3   clean 0")
+
+    w.key("x")  # reject a
+    w.wait_shown("b")
+    assert fraction_near(w.shot(), GREEN) > 0.8
+    w.key("q")  # b to questionable
+    w.wait_shown("c")
+    assert fraction_near(w.shot(), BLUE) > 0.8
+    assert "reason not_front" in w.window.scores.cget("text")
+    w.key("Left")
+    w.wait_shown("b")
+    assert "→ questionable" in w.window.title.cget("text")
+    w.key("z", state=0x4)  # Control-z: b undecided again
+    w.key("u")  # and a
+    w.wait_shown("a")
+    assert fraction_near(w.shot(), RED) > 0.8
+    w.key("x")
+    w.key("c")
+    assert decisions_in_log(folder) == [("a", "rejected"), ("b", "questionable"), ("a", "rejected"),
+                                        ("b", "clean")]  # fmt: skip
+    assert w.window.progress.cget("text").startswith(
+        "3 / 3   clean 1 · questionable 0 · rejected 1"
+    )
+    w.key("A", state=0x1)  # shift+a: apply
+    assert "applied: moved 1" in w.window.message.cget("text")
+    assert (folder / "rejected" / "a.jpg").exists() and not (folder / "clean" / "a.jpg").exists()
+    assert (folder / "clean" / "b.jpg").exists() and (folder / "questionable" / "c.jpg").exists()
+
+
+def test_closing_and_reopening_resumes_and_undo_crosses_the_restart(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    folder = make_final(SPEC)
+    config = SessionConfig(folder=folder)
+    first = harnesses(config)
+    first.wait_shown("a")
+    first.key("c")
+    first.key("x")
+    first.wait_shown("c")
+    first.key("q", state=0x4)  # Control-q closes the window (without applying here)
+    assert not first.alive
+
+    second = harnesses(config)
+    second.wait_shown("c")  # resumes at the first undecided image
+    assert fraction_near(second.shot(), BLUE) > 0.8
+    second.key("u")
+    second.wait_shown("b")
+    assert fraction_near(second.shot(), GREEN) > 0.8
+    assert decisions_in_log(folder)[-1] == ("b", "rejected")
+    assert ReviewSession(config).decision("b") is None
+
+
+def test_unreadable_image_is_shown_as_such_and_can_be_rejected(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    folder = make_final(SPEC)
+    (folder / "clean" / "0broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    w = harnesses(SessionConfig(folder=folder), apply_on_close=True)
+    w.wait_shown("0broken")
+    assert "unreadable image" in w.canvas_text() and "press x to reject" in w.canvas_text()
+    assert fraction_near(w.shot(), (30, 30, 30), tolerance=20) > 0.8  # no image drawn
+    w.key("x")
+    w.wait_shown("a")
+    w.key("q", state=0x4)  # quit; this window applies on close
+    assert (folder / "rejected" / "0broken.jpg").read_bytes().endswith(b"cut short")
+
+
+def test_folder_changed_by_another_program_while_open(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    folder = make_final(SPEC)
+    w = harnesses(SessionConfig(folder=folder), rescan_ms=100)
+    w.wait_shown("a")
+    (folder / "clean" / "b.jpg").unlink()
+    write_image(folder / "questionable" / "d.jpg", MAGENTA)
+    assert w.pump(lambda: "folder changed" in w.window.message.cget("text"))
+    assert "1 new image" in w.window.message.cget("text") and "1 image(s) gone" in (
+        w.window.message.cget("text")
+    )
+    w.key("Right")
+    w.wait_shown("b")
+    assert "file is gone" in w.canvas_text()
+    w.key("x")  # deciding on a gone file is fine; applying it reports it
+    w.key("Right")
+    w.wait_shown("d")
+    assert fraction_near(w.shot(), MAGENTA) > 0.8
+    assert w.window.progress.cget("text").startswith("4 / 4")
+    # A file replaced under the same name shows its new content.
+    write_image(folder / "clean" / "a.jpg", YELLOW)
+    w.key("Prior")
+    w.wait_shown("a")
+    assert fraction_near(w.shot(), YELLOW) > 0.8
+
+
+def test_grid_marks_and_bulk_decision(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    folder = make_final({"clean": {"a": RED, "b": GREEN, "c": BLUE, "d": YELLOW}})
+    w = harnesses(SessionConfig(folder=folder), grid=2)
+    w.wait_shown("a")
+    w.key("g")
+    assert w.pump(lambda: len(w.window.canvas.find_withtag("grid")) > 0 and not any(
+        w.window.canvas.itemcget(i, "text") == "…" for i in w.window.canvas.find_withtag("grid")
+        if w.window.canvas.type(i) == "text"))  # fmt: skip
+    shot = w.shot()
+    half_w, half_h = shot.width // 2, shot.height // 2
+    quarters = {
+        RED: (0, 0), GREEN: (half_w, 0), BLUE: (0, half_h), YELLOW: (half_w, half_h)
+    }  # fmt: skip
+    for colour, (x, y) in quarters.items():
+        assert fraction_near(shot.crop((x, y, x + half_w, y + half_h)), colour) > 0.4, colour
+    w.key("space")  # mark a, cursor to b
+    w.key("Down")  # cursor to d
+    w.key("space")  # mark d
+    assert "2 marked" in w.window.title.cget("text")
+    w.key("x")
+    assert decisions_in_log(folder) == [("a", "rejected"), ("d", "rejected")]
+    w.key("u")  # one undo takes back the whole bulk decision
+    session = w.window.session
+    assert session.decision("a") is None and session.decision("d") is None
+    w.key("Escape")  # back to the single image, at the grid's cursor
+    w.wait_shown("a")
+    assert fraction_near(w.shot(), RED) > 0.8
+
+
+def test_help_overlay_lists_the_keys(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    w = harnesses(SessionConfig(folder=make_final(SPEC)))
+    w.wait_shown("a")
+    w.key("question", state=0x1)  # shift+slash
+    items = w.window.canvas.find_withtag("help")
+    text = " ".join(w.window.canvas.itemcget(i, "text") for i in items if w.window.canvas.type(i)
+                    == "text")  # fmt: skip
+    for needle in ("keep as clean", "move to questionable", "reject", "undo", "Control-q"):
+        assert needle in text
+    assert fraction_near(w.shot(), (16, 16, 16), tolerance=12) > 0.5  # the overlay covers the image
+    w.key("Escape")
+    assert not w.window.canvas.find_withtag("help")
+    assert fraction_near(w.shot(), RED) > 0.8
+
+
+def test_label_mode_keys_write_training_layout(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness], tmp_path: Path
+) -> None:
+    folder = make_final({"to_label": {"t1": RED, "t2": GREEN}, "clean": {"c1": BLUE}})
+    labels = tmp_path / "labels"
+    config = SessionConfig(folder=folder, mode=LABEL, sets=("to_label", "clean"), labels_dir=labels)
+    w = harnesses(config)
+    w.wait_shown("t1")
+    w.key("f")
+    w.wait_shown("t2")
+    w.key("a")
+    w.wait_shown("c1")
+    w.key("o")
+    assert sorted(str(p.relative_to(labels)) for p in labels.rglob("*.jpg")) == [
+        "front/t1.jpg", "front_angled/t2.jpg", "other/c1.jpg"
+    ]  # fmt: skip
+    w.key("u")
+    assert not (labels / "other" / "c1.jpg").exists()
+    assert w.window.progress.cget("text").startswith("3 / 3   front 1 · front_angled 1 · other 0")
