@@ -64,8 +64,12 @@ def test_keys_decide_advance_go_back_undo_and_apply(
     assert fraction_near(w.shot(), RED) > 0.8
     w.key("x")
     w.key("c")
-    assert decisions_in_log(folder) == [("a", "rejected"), ("b", "questionable"), ("a", "rejected"),
-                                        ("b", "clean")]  # fmt: skip
+    assert decisions_in_log(folder) == [
+        ("a", "rejected"),
+        ("b", "questionable"),
+        ("a", "rejected"),
+        ("b", "clean"),
+    ]
     assert w.window.progress.cget("text").startswith(
         "3 / 3   clean 1 · questionable 0 · rejected 1"
     )
@@ -147,14 +151,19 @@ def test_grid_marks_and_bulk_decision(
     w = harnesses(SessionConfig(folder=folder), grid=2)
     w.wait_shown("a")
     w.key("g")
-    assert w.pump(lambda: len(w.window.canvas.find_withtag("grid")) > 0 and not any(
-        w.window.canvas.itemcget(i, "text") == "…" for i in w.window.canvas.find_withtag("grid")
-        if w.window.canvas.type(i) == "text"))  # fmt: skip
+    assert w.pump(
+        lambda: (
+            len(w.window.canvas.find_withtag("grid")) > 0
+            and not any(
+                w.window.canvas.itemcget(i, "text") == "…"
+                for i in w.window.canvas.find_withtag("grid")
+                if w.window.canvas.type(i) == "text"
+            )
+        )
+    )
     shot = w.shot()
     half_w, half_h = shot.width // 2, shot.height // 2
-    quarters = {
-        RED: (0, 0), GREEN: (half_w, 0), BLUE: (0, half_h), YELLOW: (half_w, half_h)
-    }  # fmt: skip
+    quarters = {RED: (0, 0), GREEN: (half_w, 0), BLUE: (0, half_h), YELLOW: (half_w, half_h)}
     for colour, (x, y) in quarters.items():
         assert fraction_near(shot.crop((x, y, x + half_w, y + half_h)), colour) > 0.4, colour
     w.key("space")  # mark a, cursor to b
@@ -178,8 +187,9 @@ def test_help_overlay_lists_the_keys(
     w.wait_shown("a")
     w.key("question", state=0x1)  # shift+slash
     items = w.window.canvas.find_withtag("help")
-    text = " ".join(w.window.canvas.itemcget(i, "text") for i in items if w.window.canvas.type(i)
-                    == "text")  # fmt: skip
+    text = " ".join(
+        w.window.canvas.itemcget(i, "text") for i in items if w.window.canvas.type(i) == "text"
+    )
     for needle in ("keep as clean", "move to questionable", "reject", "undo", "Control-q"):
         assert needle in text
     assert fraction_near(w.shot(), (16, 16, 16), tolerance=12) > 0.5  # the overlay covers the image
@@ -202,8 +212,10 @@ def test_label_mode_keys_write_training_layout(
     w.wait_shown("c1")
     w.key("o")
     assert sorted(str(p.relative_to(labels)) for p in labels.rglob("*.jpg")) == [
-        "front/t1.jpg", "front_angled/t2.jpg", "other/c1.jpg"
-    ]  # fmt: skip
+        "front/t1.jpg",
+        "front_angled/t2.jpg",
+        "other/c1.jpg",
+    ]
     w.key("u")
     assert not (labels / "other" / "c1.jpg").exists()
     assert w.window.progress.cget("text").startswith("3 / 3   front 1 · front_angled 1 · other 0")
