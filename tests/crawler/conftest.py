@@ -43,11 +43,11 @@ class Crawl:
         return int(self.summary.get("counts", {}).get(key, 0))
 
 
-def run_crawl(
+def crawl_command(
     origin: str, store: Path, *, args: dict[str, str] | None = None,
-    settings: dict[str, str] | None = None, timeout: float = 120,
-) -> Crawl:  # fmt: skip
-    """A real `scrapy crawl autoscout` in a subprocess against the local site."""
+    settings: dict[str, str] | None = None,
+) -> tuple[list[str], Path]:  # fmt: skip
+    """The `scrapy crawl autoscout` command line for the local site, and its summary file."""
     summary_file = store.parent / f"summary-{len(list(store.parent.glob('summary-*')))}.json"
     arguments = {"site": origin, "model": MODEL, "years": "2019-2022"} | (args or {})
     options = FAST | {"IMAGES_STORE": str(store), "SCARS_SUMMARY_FILE": str(summary_file)}
@@ -56,9 +56,21 @@ def run_crawl(
         command += ["-a", f"{name}={value}"]
     for name, value in (options | (settings or {})).items():
         command += ["-s", f"{name}={value}"]
+    return command, summary_file
+
+
+def read_summary(summary_file: Path) -> dict[str, Any]:
+    return json.loads(summary_file.read_text()) if summary_file.exists() else {}
+
+
+def run_crawl(
+    origin: str, store: Path, *, args: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None, timeout: float = 120,
+) -> Crawl:  # fmt: skip
+    """A real `scrapy crawl autoscout` in a subprocess against the local site."""
+    command, summary_file = crawl_command(origin, store, args=args, settings=settings)
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
-    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
-    return Crawl(done.returncode, summary, done.stderr + done.stdout)
+    return Crawl(done.returncode, read_summary(summary_file), done.stderr + done.stdout)
 
 
 def standard_inventory(inventory: Inventory) -> list[Listing]:

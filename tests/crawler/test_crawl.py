@@ -98,3 +98,20 @@ def test_crawl_stores_every_photo_once(
     assert third.count("images/stored") == 3
     assert len(site.paths("/pictures/")) == len(expected) + 3
     assert_store_matches(store / MODEL, expected | expected_records(inventory, [new]))
+
+
+def test_obeying_robots_txt_reaches_no_listing(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    """The site's robots.txt (as the real one) disallows detail pages: obeying it stores nothing."""
+    site, origin = test_site
+    for number in range(3):
+        inventory.add(2022, 30_000 + number, 2)
+    crawl = run_crawl(
+        origin, tmp_path / "raw", args={"years": "2022"}, settings={"ROBOTSTXT_OBEY": "True"}
+    )
+    assert crawl.returncode == 0, crawl.log
+    assert site.paths("/robots.txt") and not site.paths("/offers/")
+    assert crawl.count("dropped/page_IgnoreRequest") == 3
+    assert crawl.count("images/stored") == 0
+    assert "ROBOTSTXT_OBEY is True" in crawl.log

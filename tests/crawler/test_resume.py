@@ -1,0 +1,100 @@
+"""A crawl stopped or killed part-way: no partial picture in the store, and the next run
+(or a resumed one, with JOBDIR) completes the set."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.crawler.conftest import (
+    MODEL,
+    REPO,
+    Crawl,
+    crawl_command,
+    read_summary,
+    run_crawl,
+    standard_inventory,
+)
+from tests.crawler.test_crawl import assert_store_matches, expected_records
+from tests.crawler.testsite import Inventory, TestSite
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def interrupt(command: list[str], folder: Path, sig: signal.Signals, after: int) -> int:
+    """Starts the crawl, sends `sig` once `after` pictures are stored; the exit code."""
+    log = (folder.parent.parent / "interrupted.log").open("wb")
+    with log, subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log) as process:
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and process.poll() is None:
+                if folder.is_dir() and len(list(folder.glob("*.jpg"))) >= after:
+                    process.send_signal(sig)
+                    break
+                time.sleep(0.02)
+            return process.wait(60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def assert_only_whole_pictures(folder: Path) -> None:
+    """Every file is a manifest or a picture that decodes to its last pixel."""
+    for path in folder.iterdir():
+        if path.name == "manifest.jsonl":
+            continue
+        assert path.suffix == ".jpg", path
+        with Image.open(path) as image:
+            image.load()
+
+
+def test_killed_crawl_leaves_whole_pictures_and_next_run_completes(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    site, origin = test_site
+    site.latency = 0.005
+    expected = expected_records(inventory, standard_inventory(inventory))
+    store, folder = tmp_path / "raw", tmp_path / "raw" / MODEL
+    command, _ = crawl_command(origin, store)
+    assert interrupt(command, folder, signal.SIGKILL, after=60) == -signal.SIGKILL
+    stored_early = len(list(folder.glob("*.jpg")))
+    assert 60 <= stored_early < len(expected)
+    assert_only_whole_pictures(folder)
+    (store / ".incoming" / "999999999-deadbeef.part").write_bytes(b"half a pict")  # dead pid
+
+    second = run_crawl(origin, store)
+    assert second.returncode == 0, second.log
+    assert_store_matches(folder, expected)  # one record per picture, none twice
+    assert second.count("skipped/already_stored") + second.count("images/recorded") >= 60
+    assert list((store / ".incoming").iterdir()) == []
+
+
+def test_jobdir_resumes_a_stopped_crawl(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    site, origin = test_site
+    site.latency = 0.01
+    expected = expected_records(inventory, standard_inventory(inventory))
+    store, folder = tmp_path / "raw", tmp_path / "raw" / MODEL
+    job = {"JOBDIR": str(tmp_path / "job")}
+    command, summary_file = crawl_command(origin, store, settings=job)
+    assert interrupt(command, folder, signal.SIGINT, after=40) == 0
+    stopped = Crawl(0, read_summary(summary_file), "")
+    assert stopped.summary["finish_reason"] == "shutdown"
+    assert stopped.count("images/stored") < len(expected)
+    details_before = len(site.paths("/offers/"))
+
+    resumed = run_crawl(origin, store, settings=job)
+    assert resumed.returncode == 0, resumed.log
+    assert resumed.summary["finish_reason"] == "finished"
+    assert_store_matches(folder, expected)
+    assert stopped.count("images/stored") + resumed.count("images/stored") == len(expected)
+    # Resumed, not restarted: no detail page is fetched twice over the two runs.
+    details = site.paths("/offers/")
+    assert len(details) == len(set(details)) and len(details) > details_before
+    assert (tmp_path / "job" / "spider.state").exists()  # the listings seen, kept for a resume
