@@ -15,7 +15,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from review_tool.decisions import LABEL, REVIEW
-from review_tool.folder import FolderError
+from review_tool.folder import ALL_SETS, FolderError
 from review_tool.keys import KeyConfigError, default_keys_toml, find_keys_file, load_keymap
 from review_tool.log import LogError
 from review_tool.session import ReviewSession, SessionConfig
@@ -54,6 +54,10 @@ def session_config(args: argparse.Namespace) -> SessionConfig:
     sets = tuple(
         s for s in (args.sets or (LABEL_SETS if args.label else REVIEW_SETS)).split(",") if s
     )
+    unknown = [s for s in sets if s not in ALL_SETS]
+    if unknown or not sets:
+        known = ",".join(ALL_SETS)
+        raise FolderError(f"--sets {args.sets!r}: unknown set(s) {unknown}; known: {known}")
     if not args.label:
         return SessionConfig(folder=folder, mode=REVIEW, sets=sets)
     labels = args.labels or folder.resolve().parent.parent / "labels" / folder.resolve().name

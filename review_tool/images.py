@@ -77,6 +77,10 @@ class Prefetcher:
         self._evict()
         return future
 
+    def peek(self, path: Path, box: Box) -> Future[Loaded] | None:
+        """The cached future for this image, without queueing any work."""
+        return self._cache.get((path, _identity(path), box))
+
     def prefetch(self, paths: Iterable[Path], box: Box) -> None:
         """Queue these (in order, nearest first); queued work for other images is cancelled."""
         paths = list(paths)

@@ -18,7 +18,8 @@ class HelpOverlay:
     def text(self) -> str:
         lines = [f"{keys:<24} {what}" for keys, what in self.keymap.help_lines()]
         source = self.keymap.source or "built-in defaults (see --print-keys)"
-        return "\n".join(["Keys", "", *lines, "", f"from: {source}", "any key closes this"])
+        closing = "h or Escape closes this; any other key closes it and does its job"
+        return "\n".join(["Keys", "", *lines, "", f"from: {source}", closing])
 
     def show(self) -> None:
         self.hide()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from PIL import ImageTk
 
 from review_tool.folder import describe_record
-from review_tool.images import Box, Loaded, Prefetcher
+from review_tool.images import Box, Loaded, Prefetcher, load_fitted
 from review_tool.keys import KeyMap
 from review_tool.session import ReviewSession
 from review_tool.ui_grid import GridView
@@ -41,7 +41,7 @@ SET_COLOURS = {
 
 @dataclass(frozen=True)
 class UiOptions:
-    ahead: int = 8  # images decoded ahead of the current one
+    ahead: int = 8  # images decoded ahead of the current one (0: decode on the key press)
     behind: int = 2  # and behind it, for the back arrow
     workers: int = 2
     cache: int = 48
@@ -125,9 +125,11 @@ class ReviewWindow:
             self._show_text(
                 f"{image_id}: file is gone (moved or deleted by another program)", image_id
             )
+        elif self.options.ahead == 0:
+            self._display(image_id, load_fitted(path, self.box))  # no prefetching: decode now
         else:
             self._show_future(image_id, self.prefetcher.request(path, self.box))
-        self._prefetch_around()
+            self._prefetch_around()
 
     def _update_labels(self, image_id: str) -> None:
         session = self.session
@@ -201,10 +203,10 @@ class ReviewWindow:
         if self.grid.active or nxt >= len(self.session):
             return
         path = self.session.path(self.session.order[nxt])
-        if path is not None:
-            future = self.prefetcher.request(path, self.box)
-            if future.done() and not future.cancelled() and future.result().image is not None:
-                self.photo_for(future.result())
+        future = None if path is None else self.prefetcher.peek(path, self.box)
+        ready = future is not None and future.done() and not future.cancelled()
+        if ready and future.result().image is not None:
+            self.photo_for(future.result())
 
     def _prefetch_around(self) -> None:
         session, pos = self.session, self.session.position
@@ -268,6 +270,9 @@ class ReviewWindow:
             self.quit()
 
     def apply(self) -> None:
+        if self.session.kind == "label":
+            self.set_message("labelling writes its copies as you go: there is nothing to apply")
+            return
         report = self.session.apply()
         details = report.details()
         for line in details:
