@@ -38,7 +38,8 @@ from review_tool.images import load_fitted
 from review_tool.keys import load_keymap
 from review_tool.log import DecisionLog
 from review_tool.session import ReviewSession, SessionConfig
-from review_tool.ui_window import ReviewWindow, UiOptions
+from review_tool.ui_style import UiOptions
+from review_tool.ui_window import ReviewWindow
 
 SIZE = (1200, 780)
 
@@ -181,31 +182,32 @@ def main() -> int:
     return 0
 
 
+def scenario_folder(tmp: Path, index: int, count: int) -> Path:
+    """A folder of its own photos per scenario, so none starts on images another decoded."""
+    folder = tmp / f"run{index}"
+    (folder / "clean").mkdir(parents=True)
+    photos = sorted((tmp / "photos" / "clean").glob("*.jpg"))
+    for photo in photos[index * count : (index + 1) * count]:
+        os.link(photo, folder / "clean" / photo.name)
+    return folder
+
+
 def run_all(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
     t = time.perf_counter()
     make_photos(tmp / "photos", args.images)
     print(f"generated {args.images} photos 1280x960 in {time.perf_counter() - t:.1f} s")
     presses = args.images // 3 - 1
-    results: dict[str, object] = {"floors": floors(tmp / "photos"), "driver": args.driver}
-    print("floors: " + ", ".join(f"{k} {v:.1f}" for k, v in results["floors"].items()))  # type: ignore[union-attr]
-    scenarios = [
-        ("prefetch", args.interval, 8),
-        ("burst", 0.02, 8),
-        ("no-prefetch", args.interval, 0),
-    ]
+    floor_ms = floors(tmp / "photos")
+    print("floors: " + ", ".join(f"{k} {v:.1f}" for k, v in floor_ms.items()))
+    floor = floor_ms["decode_fit_ms"] + floor_ms["photoimage_ms"]
+    results: dict[str, object] = {"floors": floor_ms, "driver": args.driver}
+    scenarios = [("prefetch", args.interval, 8), ("burst", 0.02, 8)]
+    scenarios.append(("no-prefetch", args.interval, 0))
     for i, (name, interval, ahead) in enumerate(scenarios):
-        folder = tmp / f"run{i}"
-        folder.mkdir()
-        # Each scenario gets its own photos, so none starts on images another already decoded.
-        (folder / "clean").mkdir()
-        for photo in sorted((tmp / "photos" / "clean").glob("*.jpg"))[i * (presses + 1) :][
-            : presses + 1
-        ]:
-            os.link(photo, folder / "clean" / photo.name)
+        folder = scenario_folder(tmp, i, presses + 1)
         stats = summarize(run_scenario(folder, presses, interval, ahead, args.driver))
-        results[name] = {**stats, "interval_s": interval, "ahead": ahead}
-        floor = results["floors"]["decode_fit_ms"] + results["floors"]["photoimage_ms"]  # type: ignore[index]
         stats["ratio_to_floor"] = stats["median_ms"] / floor
+        results[name] = {**stats, "interval_s": interval, "ahead": ahead}
         every = f"every {interval * 1000:4.0f} ms"
         print(
             f"{name:12s} presses {stats['n']:4.0f} {every}:  median {stats['median_ms']:6.1f} ms"

@@ -75,7 +75,8 @@ def run_apply(session: ReviewSession) -> int:
 def run_window(session: ReviewSession, args: argparse.Namespace) -> int:
     import tkinter as tk
 
-    from review_tool.ui_window import ReviewWindow, UiOptions
+    from review_tool.ui_style import UiOptions
+    from review_tool.ui_window import ReviewWindow
 
     keymap = load_keymap(session.kind, find_keys_file(args.keys, session.folder))
     width, _, height = args.size.partition("x")

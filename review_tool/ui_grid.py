@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from review_tool.folder import describe_record
 from review_tool.images import Box
+from review_tool.ui_style import SET_COLOURS
 
 if TYPE_CHECKING:
     from review_tool.ui_window import ReviewWindow
@@ -124,45 +125,32 @@ class GridView:
 
     def _draw_cell(self, k: int, index: int) -> bool:
         """Draw one thumbnail cell; True when its image is still being decoded."""
-        from review_tool.ui_window import SET_COLOURS  # the window module imports this one
-
-        window, session = self.window, self.window.session
-        canvas = window.canvas
+        session = self.window.session
         cw, ch = self.cell_size()
         x0, y0 = (k % self.n) * cw, (k // self.n) * ch
         image_id = session.order[index]
         decided = session.decision(image_id)
         colour = SET_COLOURS.get(decided or "", "#424242")
-        canvas.create_rectangle(
-            x0 + 3, y0 + 3, x0 + cw - 3, y0 + ch - 3, outline=colour, width=3, tags=TAG
-        )
+        self._frame(x0, y0, 3, colour, 3)
         loading = self._draw_thumb(image_id, x0 + cw // 2, y0 + (ch - 20) // 2)
         caption = f"{'✓ ' if image_id in self.marked else ''}{image_id}"
         caption += f" → {decided}" if decided else ""
-        canvas.create_text(
-            x0 + cw // 2,
-            y0 + ch - 14,
-            text=caption,
-            fill=colour if decided else "#bdbdbd",
-            font=("DejaVu Sans", 10),
-            tags=TAG,
-        )
+        self.window.canvas.create_text(
+            x0 + cw // 2, y0 + ch - 14, text=caption, fill=colour if decided else "#bdbdbd",
+            font=("DejaVu Sans", 10), tags=TAG,
+        )  # fmt: skip
         if image_id in self.marked:
-            canvas.create_rectangle(
-                x0 + 8,
-                y0 + 8,
-                x0 + cw - 8,
-                y0 + ch - 8,
-                outline="#42a5f5",
-                width=4,
-                dash=(6, 4),
-                tags=TAG,
-            )
+            self._frame(x0, y0, 8, "#42a5f5", 4, dash=(6, 4))
         if index == session.position:
-            canvas.create_rectangle(
-                x0 + 1, y0 + 1, x0 + cw - 1, y0 + ch - 1, outline="#ffffff", width=5, tags=TAG
-            )
+            self._frame(x0, y0, 1, "#ffffff", 5)
         return loading
+
+    def _frame(
+        self, x0: int, y0: int, inset: int, colour: str, width: int, dash: tuple[int, ...] = ()
+    ) -> None:
+        cw, ch = self.cell_size()
+        box = (x0 + inset, y0 + inset, x0 + cw - inset, y0 + ch - inset)
+        self.window.canvas.create_rectangle(*box, outline=colour, width=width, dash=dash, tags=TAG)
 
     def _draw_thumb(self, image_id: str, cx: int, cy: int) -> bool:
         window = self.window

@@ -14,7 +14,6 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 
 from PIL import ImageTk
 
@@ -24,31 +23,7 @@ from review_tool.keys import KeyMap
 from review_tool.session import ReviewSession
 from review_tool.ui_grid import GridView
 from review_tool.ui_help import HelpOverlay
-
-BG = "#1e1e1e"
-FG = "#e8e8e8"
-ERROR_FG = "#ff6b6b"
-SET_COLOURS = {
-    "clean": "#4caf50",
-    "questionable": "#ffb300",
-    "rejected": "#e53935",
-    "to_label": "#90a4ae",
-    "front": "#4caf50",
-    "front_angled": "#ffb300",
-    "other": "#e53935",
-}
-
-
-@dataclass(frozen=True)
-class UiOptions:
-    ahead: int = 8  # images decoded ahead of the current one (0: decode on the key press)
-    behind: int = 2  # and behind it, for the back arrow
-    workers: int = 2
-    cache: int = 48
-    grid: int = 4  # grid view is grid x grid thumbnails
-    size: tuple[int, int] = (1200, 780)  # image area in pixels
-    apply_on_close: bool = True
-    rescan_ms: int = 2000
+from review_tool.ui_style import BG, ERROR_FG, FG, SET_COLOURS, UiOptions
 
 
 class ReviewWindow:

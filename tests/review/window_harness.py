@@ -11,7 +11,8 @@ from PIL import Image, ImageGrab
 
 from review_tool.keys import load_keymap
 from review_tool.session import ReviewSession
-from review_tool.ui_window import ReviewWindow, UiOptions
+from review_tool.ui_style import UiOptions
+from review_tool.ui_window import ReviewWindow
 
 Colour = tuple[int, int, int]
 
