@@ -112,8 +112,9 @@ class ReviewWindow:
         decided = session.decision(image_id)
         decision = f"   → {decided}" if decided else ""
         name = session.path(image_id)
+        mode = "labelling   " if session.kind == "label" else ""
         self.title.configure(
-            text=f"{name.name if name else image_id}   [{where}]{decision}",
+            text=f"{mode}{name.name if name else image_id}   [{where}]{decision}",
             fg=SET_COLOURS.get(decided or where, FG),
         )
         self.scores.configure(text=describe_record(session.record(image_id)))

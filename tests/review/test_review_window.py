@@ -219,3 +219,26 @@ def test_label_mode_keys_write_training_layout(
     w.key("u")
     assert not (labels / "other" / "c1.jpg").exists()
     assert w.window.progress.cget("text").startswith("3 / 3   front 1 · front_angled 1 · other 0")
+
+
+def test_grid_pages_and_resizing_the_window(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    colours = [RED, GREEN, BLUE, YELLOW, MAGENTA]
+    folder = make_final({"clean": {f"i{n}": colours[n] for n in range(5)}})
+    w = harnesses(SessionConfig(folder=folder), grid=2)
+    w.wait_shown("i0")
+    w.key("g")
+    w.key("Next")  # page 2 of 2: only i4
+    assert w.pump(lambda: "page 2 / 2" in w.window.title.cget("text"))
+    assert w.window.session.current == "i4"
+    assert w.pump(lambda: fraction_near(w.shot(), MAGENTA) > 0.1)
+    assert fraction_near(w.shot(), RED) == 0
+    w.key("Prior")
+    w.key("Escape")
+    w.wait_shown("i0")
+    w.root.geometry("500x420")  # a smaller window: the image is fitted again and still shown
+    assert w.pump(lambda: w.window.box[0] < 500)
+    w.pump(lambda: w.window.last_shown == "i0" and fraction_near(w.shot(), RED) > 0.5)
+    shot = w.shot()
+    assert shot.width <= 500 and fraction_near(shot, RED) > 0.5
