@@ -24,6 +24,13 @@ REVIEW_SETS = "clean,questionable,rejected"
 LABEL_SETS = "to_label,clean,questionable"
 
 
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) >= 100 and int(height) >= 100):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT in pixels, e.g. 1200x780")
+    return int(width), int(height)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="review_tool", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, nargs="?", help="a data/final/<model> folder")
@@ -42,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ahead", type=int, default=8, help="images decoded ahead (default 8)")
     p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
     p.add_argument("--grid", type=int, default=4, help="grid view is N x N (default 4)")
-    p.add_argument("--size", default="1200x780", help="image area WxH in pixels")
+    p.add_argument("--size", type=_size, default=(1200, 780), help="image area WxH in pixels")
     args = p.parse_args(argv)
     if args.folder is None and not args.print_keys:
         p.error("the folder to review is required, e.g. data/final/<model>")
@@ -79,12 +86,11 @@ def run_window(session: ReviewSession, args: argparse.Namespace) -> int:
     from review_tool.ui_window import ReviewWindow
 
     keymap = load_keymap(session.kind, find_keys_file(args.keys, session.folder))
-    width, _, height = args.size.partition("x")
     options = UiOptions(
         ahead=args.ahead,
         workers=args.workers,
         grid=args.grid,
-        size=(int(width), int(height)),
+        size=args.size,
         apply_on_close=args.apply_on_close,
     )
     try:

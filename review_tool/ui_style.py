@@ -23,7 +23,7 @@ class UiOptions:
     ahead: int = 8  # images decoded ahead of the current one (0: decode on the key press)
     behind: int = 2  # and behind it, for the back arrow
     workers: int = 2
-    cache: int = 48
+    cache: int = 32  # decoded images kept (full-size ones are about 2.7 MB each)
     grid: int = 4  # grid view is grid x grid thumbnails
     size: tuple[int, int] = (1200, 780)  # image area in pixels
     apply_on_close: bool = True

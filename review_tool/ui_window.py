@@ -169,7 +169,7 @@ class ReviewWindow:
             entry = (loaded, ImageTk.PhotoImage(loaded.image))
             self.photos[key] = entry
         self.photos.move_to_end(key)
-        while len(self.photos) > 8 + self.options.grid**2:
+        while len(self.photos) > 4 + self.options.grid**2:  # the shown, the next, thumbnails
             self.photos.popitem(last=False)
         return entry[1]
 
