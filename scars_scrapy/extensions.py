@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "scars/"
 # Scrapy's own counters the summary repeats, so one file tells the whole story.
-SCRAPY_KEYS = ("file_status_count/downloaded", "file_status_count/uptodate", "item_scraped_count")
+SCRAPY_KEYS = (
+    "file_status_count/downloaded", "file_status_count/uptodate", "item_scraped_count",
+)  # fmt: skip
 
 
 def progress_line(stats: dict[str, Any]) -> str:

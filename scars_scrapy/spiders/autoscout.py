@@ -93,11 +93,13 @@ class AutoscoutSpider(scrapy.Spider):
                 return
             self.crawler.stats.inc_value("scars/slices/over_cap")
             self.logger.warning("Year %d, prices %s: over the cap, cannot split", year, band)
-        yield from self._listings(result.listings)
+        yield from self._listings(response, result.listings)
         if result.listings and page < self.config.page_cap:
             yield self._search(year, page + 1, band)
 
-    def _listings(self, refs: tuple[site.ListingRef, ...]) -> Iterator[scrapy.Request]:
+    def _listings(
+        self, response: Response, refs: tuple[site.ListingRef, ...]
+    ) -> Iterator[scrapy.Request]:
         seen: set[str] = self.state["listings"]
         for ref in refs:
             if ref.id in seen:
@@ -105,7 +107,7 @@ class AutoscoutSpider(scrapy.Spider):
                 continue
             seen.add(ref.id)
             self.crawler.stats.inc_value("scars/listings/seen")
-            yield self._detail(self.config.origin + ref.url, moves=0)
+            yield self._detail(response.urljoin(ref.url), moves=0)
 
     def _detail(self, url: str, moves: int) -> scrapy.Request:
         meta = self._page_meta() | {
@@ -129,13 +131,15 @@ class AutoscoutSpider(scrapy.Spider):
             self.crawler.stats.inc_value("scars/listings/moved")
             yield self._detail(response.urljoin(location), moves + 1)
             return
-        props = None if status != "live" else (yield from self._props(response))
-        details = site.parse_details(props) if props is not None else None
-        if details is None:
-            if status != "live" or props is not None:
-                self.crawler.stats.inc_value("scars/listings/sold")
+        if status == "moved":
+            self.crawler.stats.inc_value("scars/dropped/listing_moved_too_often")
             return
-        yield from self._images(response.url, details)
+        props = None if status == "sold" else (yield from self._props(response))
+        details = site.parse_details(props) if props is not None else None
+        if details is not None:
+            yield from self._images(response.url, details)
+        elif status == "sold" or props is not None:  # a page without a listing: sold as well
+            self.crawler.stats.inc_value("scars/listings/sold")
 
     def _images(self, listing_url: str, details: site.ListingDetails) -> Iterator[ImageItem]:
         stats = self.crawler.stats

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -77,8 +76,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _detail(self, path: str) -> None:
         inventory = self.site.inventory
-        listing_id = re.sub(r".*-([0-9a-f]{8}-[0-9a-f-]{27})$", r"\1", path)
-        listing = inventory.listings.get(listing_id)
+        listing = inventory.listings.get(path[-36:])
         if listing is None:
             self._send(404, b"no such listing")
         elif listing.status == "sold":
@@ -88,7 +86,18 @@ class Handler(BaseHTTPRequestHandler):
         elif listing.status == "moved" and not path.startswith("/offers/new-slug-"):
             self._send(308, b"", headers={"Location": f"/offers/new-slug-{listing.id}"})
         else:
-            self._send(200, inventory.render(inventory.detail_shell, inventory.details(listing)))
+            self._send(200, self._detail_page(path))
+
+    def _detail_page(self, path: str) -> bytes:
+        cache = self.site.page_cache
+        if cache is not None and path in cache:
+            return cache[path]
+        inventory = self.site.inventory
+        listing = inventory.listings[path[-36:]]  # detail paths end with the listing ID
+        page = inventory.render(inventory.detail_shell, inventory.details(listing))
+        if cache is not None:
+            cache[path] = page
+        return page
 
     def _picture(self, image_id: str, fmt: str) -> None:
         kind = self.site.persistent.get(image_id)
@@ -119,6 +128,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 drops the SYNs of a concurrent crawler
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that went away (a killed crawl, a timeout) is part of the tests

@@ -155,6 +155,8 @@ class TestSite:
         self.hits: list[tuple[float, str]] = []  # (arrival time, request target)
         self.lock = threading.Lock()
         self._pictures: dict[tuple[str, str], bytes] = {}
+        self.pool: list[bytes] = []  # when set, pictures come from here (the benchmark's photos)
+        self.page_cache: dict[str, bytes] | None = None  # when set, detail pages render once
 
     def fault(self, path_part: str, kind: str, argument: Any = None) -> None:
         self.faults.append((path_part, kind, argument))
@@ -168,6 +170,8 @@ class TestSite:
         return None
 
     def picture(self, image_id: str, fmt: str) -> bytes:
+        if self.pool:
+            return self.pool[int(image_id[:8], 16) % len(self.pool)]
         key = (image_id, fmt)
         if key not in self._pictures:
             self._pictures[key] = picture(image_id, fmt)

@@ -1,0 +1,170 @@
+"""Benchmark: the whole crawl (spider + pipelines) against the local test site, next to a floor.
+
+The floor is the same pictures fetched and converted by a plain threaded loop (HTTP GET, Pillow
+decode, JPEG encode, write), measured in the same run against the same server. The site answers
+every request after `--latency` seconds, as a remote server would; politeness is off.
+
+    python benchmarks/crawl.py [--images 5000] [--latency 0.05] [--floor-threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.util
+import io
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image
+
+from tests.crawler.testserver import serve
+from tests.crawler.testsite import Inventory, TestSite
+
+REPO = Path(__file__).resolve().parents[1]
+RECORDED = REPO.parent / "shared" / "fixtures" / "autoscout24"
+YEARS = range(2015, 2025)
+
+
+def photo_pool(size: tuple[int, int], count: int = 32) -> list[bytes]:
+    """Real photos (the ones Ultralytics ships), cropped and scaled, as the site's WebP."""
+    # Found without importing ultralytics (and torch): nothing the benchmark needs.
+    spec = importlib.util.find_spec("ultralytics")
+    assert spec is not None and spec.submodule_search_locations
+    assets = Path(next(iter(spec.submodule_search_locations))) / "assets"
+    sources = [Image.open(assets / name).convert("RGB") for name in ("bus.jpg", "zidane.jpg")]
+    rng, pool = random.Random(7), []
+    for number in range(count):
+        source = sources[number % 2]
+        width, height = source.width * 3 // 4, source.height * 3 // 4
+        left, top = rng.randrange(source.width - width), rng.randrange(source.height - height)
+        out = io.BytesIO()
+        source.crop((left, top, left + width, top + height)).resize(size).save(
+            out, "WEBP", quality=80
+        )
+        pool.append(out.getvalue())
+    return pool
+
+
+def build_site(images: int, per_listing: int, size: tuple[int, int], latency: float) -> TestSite:
+    inventory = Inventory(RECORDED, page_cap=200)
+    for number in range(images // per_listing):
+        inventory.add(YEARS[number % len(YEARS)], 20_000 + number * 37, per_listing)
+    site = TestSite(inventory, latency=latency)
+    site.pool = photo_pool(size)
+    site.page_cache = {}
+    return site
+
+
+def floor(urls: list[str], out: Path, threads: int) -> float:
+    """Seconds for a plain thread pool to GET, decode, re-encode and write every picture."""
+    local = threading.local()
+
+    def one(url: str) -> None:
+        parts = urlsplit(url)
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        local.connection.request("GET", parts.path)
+        body = local.connection.getresponse().read()
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(body)).convert("RGB").save(buffer, "JPEG")
+        (out / f"{parts.path.rsplit('_', 1)[1][:36]}.jpg").write_bytes(buffer.getvalue())
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, urls))
+    return time.perf_counter() - start
+
+
+def crawl(
+    origin: str, store: Path, size: str, concurrency: int, log: Path
+) -> tuple[float, float, dict]:
+    """Seconds for the whole `scrapy crawl autoscout` (start-up included), its peak memory in
+    MB, and its summary."""
+    summary = store.parent / "summary.json"
+    settings = {
+        "IMAGES_STORE": store, "SCARS_SUMMARY_FILE": summary, "SCARS_IMAGE_SIZE": size,
+        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_SLOTS": "{}",
+        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "CONCURRENT_ITEMS": 100, "SCARS_PROGRESS_INTERVAL": 10, "LOG_LEVEL": "INFO",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "scrapy", "crawl", "autoscout", "-a", f"site={origin}"]
+    command += ["-a", "model=range-rover-vogue", "-a", f"years={YEARS[0]}-{YEARS[-1]}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    start = time.perf_counter()
+    with log.open("wb") as sink, subprocess.Popen(command, cwd=REPO, stderr=sink) as process:
+        peak_kb = 0
+        while process.poll() is None:
+            peak_kb = max(peak_kb, high_water_kb(process.pid))
+            time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"crawl failed with exit code {process.returncode}")
+    return seconds, peak_kb / 1024, json.loads(summary.read_text())
+
+
+def high_water_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM, which starts afresh at exec)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((row for row in status.splitlines() if row.startswith("VmHWM:")), "VmHWM: 0 kB")
+    return int(line.split()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--per-listing", type=int, default=20)
+    parser.add_argument("--size", default="480x360", help="picture size (WIDTHxHEIGHT)")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
+    parser.add_argument("--floor-threads", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "crawl.json")
+    args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    site = build_site(args.images, args.per_listing, (width, height), args.latency)
+    inventory = site.inventory
+    with serve(site) as origin, tempfile.TemporaryDirectory() as tmp:
+        urls = [
+            inventory.picture_url(listing, image_id, args.size)
+            for listing in inventory.listings.values() for image_id in listing.image_ids
+        ]  # fmt: skip
+        (Path(tmp) / "floor").mkdir()
+        floor_seconds = floor(urls, Path(tmp) / "floor", args.floor_threads)
+        crawl_seconds, peak_mb, summary = crawl(
+            origin, Path(tmp) / "raw", args.size, args.concurrency, args.out.with_suffix(".log")
+        )
+        stored = len(list((Path(tmp) / "raw" / "range-rover-vogue").glob("*.jpg")))
+    result = {
+        "images": len(urls), "stored": stored, "size": args.size, "latency_s": args.latency,
+        "floor_threads": args.floor_threads, "crawl_concurrency": args.concurrency,
+        "floor_images_per_s": round(len(urls) / floor_seconds, 1),
+        "crawl_images_per_s": round(stored / crawl_seconds, 1),
+        "ratio": round((stored / crawl_seconds) / (len(urls) / floor_seconds), 2),
+        "crawl_seconds": round(crawl_seconds, 1), "floor_seconds": round(floor_seconds, 1),
+        "crawl_peak_rss_mb": round(peak_mb, 1),
+        "finish_reason": summary["finish_reason"],
+    }  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    for key, value in result.items():
+        print(f"{key:>20}: {value}")
+
+
+if __name__ == "__main__":
+    main()
