@@ -42,7 +42,7 @@ def hostile_site(site: TestSite, origin: str) -> tuple[set[str], dict[str, str]]
     site.fault("page=2", "status", (403, {}))
     site.fault(roles["throttled"], "status", (429, {"Retry-After": "1"}))
     site.fault(roles["error"], "status", (500, {}))
-    site.fault(roles["slow"], "sleep", 3)  # longer than DOWNLOAD_TIMEOUT
+    site.fault(roles["slow"], "sleep", 4)  # longer than DOWNLOAD_TIMEOUT
     site.fault(roles["malformed"], "malformed")
     for _ in range(3):  # more than the spider's retries of a malformed page
         site.fault(roles["broken"], "malformed")
@@ -55,7 +55,7 @@ def test_bad_pages_and_pictures(test_site: tuple[TestSite, str], tmp_path: Path)
     site, origin = test_site
     good, roles = hostile_site(site, origin)
     store = tmp_path / "raw"
-    crawl = run_crawl(origin, store, args={"years": "2022"}, settings={"DOWNLOAD_TIMEOUT": "1"})
+    crawl = run_crawl(origin, store, args={"years": "2022"}, settings={"DOWNLOAD_TIMEOUT": "2"})
     assert crawl.returncode == 0, crawl.log
     stored = {path.stem for path in (store / MODEL).glob("*.jpg")}
     assert stored == good
