@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from scars_scrapy.pipelines.manifest import MANIFEST, manifest_ids
+from scars_scrapy.pipelines.manifest import MANIFEST, local_store, manifest_ids
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,7 +32,7 @@ class ImageIdDedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(Path(crawler.settings["IMAGES_STORE"]), crawler.stats)
+        return cls(local_store(crawler.settings), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

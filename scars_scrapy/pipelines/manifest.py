@@ -12,6 +12,7 @@ from itemadapter import ItemAdapter
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,15 @@ FIELDS = (
     "image_id", "listing_id", "listing_url", "image_url", "make", "model", "version",
     "first_registration", "price", "width", "height", "checksum", "stored_at",
 )  # fmt: skip
+
+
+def local_store(settings: BaseSettings) -> Path:
+    """IMAGES_STORE as a local folder: the manifest and the dedup read and append files there."""
+    uri = str(settings.get("IMAGES_STORE") or "")
+    path = uri.removeprefix("file://")
+    if not path or "://" in path:
+        raise ValueError(f"IMAGES_STORE {uri!r} must be a local folder (e.g. data/raw)")
+    return Path(path)
 
 
 def manifest_ids(path: Path) -> set[str]:
@@ -53,7 +63,7 @@ class ManifestPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(Path(crawler.settings["IMAGES_STORE"]))
+        return cls(local_store(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
         folder = ItemAdapter(item)["folder"]

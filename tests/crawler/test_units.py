@@ -17,7 +17,7 @@ from scars_scrapy.config import ConfigError, build_config
 from scars_scrapy.extensions import progress_line, summary
 from scars_scrapy.middlewares import PAGE_META, block_reason, retry_after
 from scars_scrapy.pipelines.dedup import stored_ids
-from scars_scrapy.pipelines.manifest import manifest_ids
+from scars_scrapy.pipelines.manifest import local_store, manifest_ids
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,24 @@ def test_store_reading_survives_a_killed_run(tmp_path: Path) -> None:
     assert manifest_ids(folder / "manifest.jsonl") == {"a", "b"}
     assert stored_ids(folder) == {"a", "b"}
     assert stored_ids(tmp_path / "missing") == set()
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("data/raw", "data/raw"),
+        ("file:///srv/raw", "/srv/raw"),
+        ("s3://bucket/raw", None),
+        ("", None),
+    ],
+)
+def test_local_store(uri: str, expected: str | None) -> None:
+    settings = Settings({"IMAGES_STORE": uri})
+    if expected is None:
+        with pytest.raises(ValueError, match="IMAGES_STORE"):
+            local_store(settings)
+    else:
+        assert local_store(settings) == Path(expected)
 
 
 def test_summary_by_reason() -> None:
