@@ -108,7 +108,19 @@ def inventory(recorded_pages: Path) -> Inventory:
 
 @pytest.fixture
 def test_site(inventory: Inventory) -> Iterator[tuple[TestSite, str]]:
-    """The local site (empty inventory; tests fill it) and its origin."""
+    """The local site and its origin; tests fill its inventory. Page by page:
+
+    - `/lst/land-rover/range-rover/ve_vogue?fregfrom=&fregto=&pricefrom=&priceto=&page=`: the
+      recorded .de search page with its `__NEXT_DATA__` holding 20 matching listings a page
+      (built from the recorded .com listings), `numberOfResults`, and `numberOfPages` up to
+      the page cap; pages past the cap are empty, as on the site.
+    - `/offers/land-rover-range-rover-vogue-<id>`: the recorded .de detail page with the
+      listing's `listingDetails`; 410 (sold), 301 to a search (sold) or 308 (moved) by status.
+    - `/pictures/listing-images/<listing>_<image>.jpg/<WxH>.<webp|jpg>`: the picture host,
+      rewritten to the site itself: real WebP/JPEG bytes generated from the image ID.
+    - `/robots.txt`: disallows search and detail paths, as the real one does.
+    Faults (blocks, errors, broken pictures) are added per test.
+    """
     site = TestSite(inventory)
     with serve(site) as origin:
         yield site, origin
