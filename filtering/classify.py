@@ -1,0 +1,65 @@
+"""Stage 3: is the crop a front view? A YOLO classification model decides, and the answer
+routes the crop to clean, questionable or rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PIL import Image
+
+from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED
+from filtering.records import CLEAN, QUESTIONABLE, REJECTED
+from filtering.settings import FilterSettings
+from filtering.weights import WeightsError, load_yolo
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str
+    conf: float
+
+
+Classify = Callable[[Sequence[Image.Image]], list[Verdict]]
+
+
+class Classifier:
+    """A YOLO classifier loaded once and asked in batches."""
+
+    def __init__(self, model: object, settings: FilterSettings) -> None:
+        self.model = model
+        self.settings = settings
+
+    @classmethod
+    def from_weights(cls, settings: FilterSettings) -> Classifier:
+        model = load_yolo(settings.classifier, "classify", "classifier")
+        missing = set(CLASSIFIER_CLASSES) - set(model.names.values())
+        if missing:
+            raise WeightsError(
+                f"classifier weights {settings.classifier} lack the classes {sorted(missing)} "
+                f"(they have {sorted(model.names.values())})"
+            )
+        return cls(model, settings)
+
+    def __call__(self, crops: Sequence[Image.Image]) -> list[Verdict]:
+        if not crops:
+            return []
+        results = self.model.predict(
+            list(crops),
+            imgsz=self.settings.classifier_imgsz,
+            device=self.settings.device,
+            verbose=False,
+        )
+        return [Verdict(r.names[r.probs.top1], round(float(r.probs.top1conf), 4)) for r in results]
+
+
+def route(verdict: Verdict, front_conf: float) -> tuple[str, str | None]:
+    """The fate of a crop and, when it is not clean, why."""
+    if verdict.label == FRONT and verdict.conf >= front_conf:
+        return CLEAN, None
+    if verdict.label == FRONT:
+        return QUESTIONABLE, "front_low_confidence"
+    if verdict.label == FRONT_ANGLED:
+        return QUESTIONABLE, "front_angled"
+    return REJECTED, f"not_front:{verdict.label}"

@@ -1,0 +1,43 @@
+"""Choosing what a run works on: which model folders, and which detector and classifier."""
+
+from __future__ import annotations
+
+import sys
+
+from filtering.pipeline import ModelFolderError
+from filtering.settings import FilterSettings
+from filtering.stages import Models
+
+
+def load_models(settings: FilterSettings) -> Models:
+    """The detector, and the classifier if one has been trained; says plainly which is used."""
+    from filtering.classify import Classifier  # ultralytics imports only once work is certain
+    from filtering.detect import Detector
+
+    detect = Detector.from_weights(settings)
+    if not settings.classifier.exists():
+        print(
+            f"No front-facing classifier at {settings.classifier}: every crop goes to to_label/ "
+            "for labelling (python review_tool/app.py --label), then train one with "
+            "python filtering/train.py.",
+            file=sys.stderr,
+        )
+        return Models(detect, None)
+    return Models(detect, Classifier.from_weights(settings))
+
+
+def model_names(settings: FilterSettings, chosen: list[str] | None) -> list[str]:
+    """The chosen models, or every folder under raw/; a bad name fails before any work."""
+    raw = settings.data / "raw"
+    if not raw.is_dir():
+        raise ModelFolderError(f"no raw images: {raw} is not a folder (crawl first, or --data)")
+    available = sorted(p.name for p in raw.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not chosen:
+        if not available:
+            raise ModelFolderError(f"no model folders under {raw}")
+        return available
+    for name in chosen:
+        if name not in available or "/" in name or name in (".", ".."):
+            known = ", ".join(available) or "none"
+            raise ModelFolderError(f"unknown model {name!r}: not a folder under {raw} ({known})")
+    return chosen

@@ -1,0 +1,139 @@
+"""One model's run: the raw images no record covers yet go through stages 1 to 3 in batches,
+then the near-duplicate stage decides over all candidates and places the survivors.
+
+Decoding and writing happen in worker threads while the main thread runs inference, so the
+models are never waiting on the disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from pathlib import Path
+
+from tqdm import tqdm
+
+from filtering import stages
+from filtering.images import list_images
+from filtering.placement import place_candidates
+from filtering.records import (
+    CANDIDATE,
+    DUPLICATE,
+    RECORDS_NAME,
+    TO_LABEL,
+    Record,
+    RecordLog,
+    load_records,
+)
+from filtering.settings import FilterSettings
+
+
+class ModelFolderError(Exception):
+    """The model's raw folder is missing or unusable; the message names it."""
+
+
+def run_model(
+    model: str, settings: FilterSettings, models: stages.Models
+) -> tuple[list[Record], dict[str, Record]]:
+    """Process what is new for `model`; return this run's records and all records by image ID."""
+    raw = settings.raw(model)
+    if not raw.is_dir():
+        raise ModelFolderError(f"no raw images for model {model!r}: {raw} is not a folder")
+    records_path = settings.final(model) / RECORDS_NAME
+    known, _ = load_records(records_path)
+    todo = _todo(list_images(raw), known, models.classify is not None)
+    log = RecordLog(records_path)
+    try:
+        done = _run_batches(todo, known, settings, models, log, settings.crops(model))
+        done += place_candidates(known, settings, settings.final(model), log)
+    finally:
+        log.close()
+    latest = {record["image_id"]: record for record in done}  # placed after being a candidate
+    return list(latest.values()), known
+
+
+def _todo(paths: Sequence[Path], known: dict[str, Record], classifying: bool) -> list[Path]:
+    """Images without a record; with a classifier, also those that were waiting for one."""
+    return [
+        path
+        for path in paths
+        if path.stem not in known or (classifying and known[path.stem]["fate"] == TO_LABEL)
+    ]
+
+
+def _run_batches(
+    todo: list[Path],
+    known: dict[str, Record],
+    settings: FilterSettings,
+    models: stages.Models,
+    log: RecordLog,
+    crops: Path,
+) -> list[Record]:
+    seen = _pixel_hashes(known, {p.stem for p in todo})
+    done: list[Record] = []
+    bars = _bars(len(todo))
+    with ThreadPoolExecutor(settings.workers) as pool:
+        for decoded in _decoded_batches(todo, settings, pool):
+            batch = stages.start_batch(decoded)
+            bars["decode"].update(len(decoded))
+            stages.drop_exact_duplicates(batch, seen)
+            stages.detect_and_crop(batch, models.detect, settings)
+            bars["detect"].update(len(decoded))
+            stored = stages.store_crops(batch, crops, pool, settings)
+            stages.classify(batch, models.classify, settings)
+            bars["classify"].update(len(decoded))
+            for wait in stored:
+                wait()
+            _carry_over_outputs(batch.records, known)
+            log.append(batch.records.values())
+            known.update(batch.records)
+            done.extend(batch.records.values())
+    for bar in bars.values():
+        bar.close()
+    return done
+
+
+def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record]) -> None:
+    """A crop redone after waiting in to_label: its copy there moves to its new set (placement)
+    or goes, if it is now rejected (the crop itself stays in crops/)."""
+    for image_id, record in records.items():
+        previous = known.get(image_id, {}).get("output")
+        if not previous:
+            continue
+        if record["fate"] == CANDIDATE:
+            record["previous_output"] = previous
+        else:
+            Path(previous).unlink(missing_ok=True)
+
+
+def _pixel_hashes(known: dict[str, Record], redo: set[str]) -> dict[str, str]:
+    """Pixel hash -> the image kept for it, from earlier runs (images redone now excluded)."""
+    seen: dict[str, str] = {}
+    for image_id, record in sorted(known.items()):
+        sha = record.get("pixel_sha256")
+        if sha and record["fate"] != DUPLICATE and image_id not in redo:
+            seen.setdefault(sha, image_id)
+    return seen
+
+
+def _decoded_batches(
+    paths: list[Path], settings: FilterSettings, pool: Executor
+) -> Iterator[list[tuple[Path, object]]]:
+    """Batches of decoded images; the next batch decodes while the caller works on this one."""
+    chunks = [paths[i : i + settings.batch] for i in range(0, len(paths), settings.batch)]
+    pending: list[Future] = []
+    for index, chunk in enumerate(chunks):
+        if index == 0:
+            pending = [pool.submit(stages.decode, p, settings) for p in chunk]
+        following = chunks[index + 1] if index + 1 < len(chunks) else []
+        ahead = [pool.submit(stages.decode, p, settings) for p in following]
+        yield [job.result() for job in pending]
+        pending = ahead
+
+
+def _bars(total: int) -> dict[str, tqdm]:
+    names = ("decode", "detect", "classify")
+    return {
+        name: tqdm(total=total, desc=f"{name:>10}", unit="img", position=i, disable=None)
+        for i, name in enumerate(names)
+    }

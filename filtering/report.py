@@ -1,0 +1,70 @@
+"""The HTML report of a model: counts per stage and contact sheets of what each set holds and of
+a sample of each rejection reason, so a person sees at a glance whether the thresholds are right.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from filtering.records import DUPLICATE, PLACED, REJECTED, Record
+from filtering.report_html import Thumb, contact_sheet, esc, page, table, write_atomic
+from filtering.summary import HEADER, stage_counts, table_rows
+
+REPORT_NAME = "report.html"
+PER_SET = 120  # thumbnails shown of each set
+PER_REASON = 24  # thumbnails shown of each rejection reason
+
+
+def write_report(model: str, records: dict[str, Record], final: Path) -> Path:
+    ordered = [records[i] for i in sorted(records)]
+    sections = [
+        f"<p>{len(ordered):,} raw images. The whole table is in {esc('records.jsonl')}.</p>",
+        "<h2>Stages</h2>",
+        table(HEADER, table_rows(stage_counts(ordered))),
+    ]
+    for fate in PLACED:
+        members = [r for r in ordered if r["fate"] == fate]
+        if members:
+            sections.append(_sheet(f"{fate}: {len(members):,}", members, PER_SET))
+    for reason, members in sorted(_rejections(ordered).items()):
+        sections.append(_sheet(f"rejected, {reason}: {len(members):,}", members, PER_REASON))
+    path = final / REPORT_NAME
+    write_atomic(path, page(f"scars filtering report: {model}", sections))
+    return path
+
+
+def _rejections(records: list[Record]) -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        if record["fate"] in (REJECTED, DUPLICATE):
+            grouped[f"{record['stage']}/{record['reason']}"].append(record)
+    return grouped
+
+
+def _sheet(title: str, members: list[Record], limit: int) -> str:
+    # A fixed seed: the same records give the same report.
+    sample = members if len(members) <= limit else random.Random(0).sample(members, limit)
+    note = "" if len(members) <= limit else f" (a sample of {limit})"
+    thumbs = [Thumb(_picture(r), _caption(r)) for r in sample]
+    return f"<h2>{esc(title)}{esc(note)}</h2>" + contact_sheet(thumbs)
+
+
+def _picture(record: Record) -> Path:
+    """The crop where there is one (what the stages judged), else the raw photo."""
+    for key in ("output", "crop"):
+        if record.get(key) and Path(record[key]).exists():
+            return Path(record[key])
+    return Path(record["source"])
+
+
+def _caption(record: Record) -> str:
+    parts = [record["image_id"]]
+    if record.get("detector_conf") is not None:
+        parts.append(f"{record['detector_class']} {record['detector_conf']:.2f}")
+    if record.get("classifier_label"):
+        parts.append(f"{record['classifier_label']} {record['classifier_conf']:.2f}")
+    if record.get("duplicate_of"):
+        parts.append(f"= {record['duplicate_of']}")
+    return " | ".join(parts)

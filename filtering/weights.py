@@ -1,0 +1,36 @@
+"""Loading Ultralytics YOLO weights with a clear message for each way it can go wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class WeightsError(Exception):
+    """Weights that cannot be used; the message names the file and the problem."""
+
+
+def load_yolo(weights: str | Path, task: str, what: str) -> Any:
+    """A YOLO model of `task` ("detect" or "classify") from `weights`.
+
+    A bare file name that is not on disk (the default `yolov8n.pt`) is left to Ultralytics,
+    which downloads its own released weights by that name.
+    """
+    name = str(weights)
+    path = Path(name)
+    if (path.parent != Path(".") or not _downloadable(name)) and not path.is_file():
+        raise WeightsError(f"{what} weights not found: {path}")
+    from ultralytics import YOLO  # heavy import, only when a model is really needed
+
+    try:
+        model = YOLO(name, task=task if path.suffix != ".pt" else None)
+    except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
+        raise WeightsError(f"{what} weights {name} cannot be loaded: {exc}") from exc
+    if model.task != task:
+        raise WeightsError(f"{what} weights {name} are a {model.task} model, not a {task} model")
+    return model
+
+
+def _downloadable(name: str) -> bool:
+    """Names Ultralytics knows how to download (its released weights)."""
+    return name.startswith(("yolov8", "yolo11", "yolo12", "yolo26")) and name.endswith(".pt")
