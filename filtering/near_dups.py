@@ -26,8 +26,13 @@ def to_ints(hex_hashes: Sequence[str]) -> np.ndarray:
 
 
 def close_pairs(hashes: np.ndarray, max_distance: int) -> np.ndarray:
-    """All index pairs (i < j) whose hashes differ in at most `max_distance` bits, shape (n, 2)."""
+    """All index pairs (i < j) whose hashes differ in at most `max_distance` bits, shape (n, 2).
+
+    A negative distance switches the stage off: no pairs.
+    """
     found = [np.empty((0, 2), dtype=np.int64)]
+    if max_distance < 0:
+        return found[0]
     for shift, bits in _chunks(max_distance):
         keys = (hashes >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
         for members in _buckets(keys):

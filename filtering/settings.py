@@ -28,7 +28,7 @@ class FilterSettings:
     # The car must cover this share of the photo: smaller ones are background cars or details.
     min_box_area: float = 0.10
     # A box this close to the left or right edge (share of the width) is a car cut off by the frame.
-    edge_margin: float = 0.01
+    edge_margin: float = 0.02
     # Context kept around the box (share of its width and height): the classifier and a person
     # both judge the view better with a little of the surroundings.
     crop_margin: float = 0.05
@@ -36,7 +36,7 @@ class FilterSettings:
     # `front` at least this confident goes to clean; less confident fronts to questionable.
     front_conf: float = 0.80
     # Perceptual hashes at most this many bits apart (of 64) are the same picture; crops make
-    # this robust to resizing, re-encoding and slight crops of the original photo.
+    # this robust to resizing, re-encoding and slight crops of the original photo. -1: off.
     near_duplicate_distance: int = 6
     # Larger pictures are rejected before decoding: a 1280x960 listing photo is 1.2 MP.
     max_pixels: int = 50_000_000

@@ -1,0 +1,117 @@
+"""Stage 4's index and hash: the index finds exactly what comparing every pair finds, and the
+hash puts resized, re-encoded and slightly cropped copies close, other pictures far.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from filtering import near_dups
+from tests.filter.scenes import bus_scene, empty_scene
+
+
+def _brute_force(hashes: np.ndarray, distance: int) -> set[tuple[int, int]]:
+    bits = np.bitwise_count(hashes[:, None] ^ hashes[None, :])
+    rows, cols = np.nonzero(np.triu(bits <= distance, k=1))
+    return set(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def _planted(seed: int, count: int = 3000) -> np.ndarray:
+    """Random hashes, a quarter of them copies of others with a few bits flipped."""
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**64 - 1, count, dtype=np.uint64, endpoint=True)
+    for k in range(count // 4):
+        flips = rng.choice(64, int(rng.integers(0, 12)), replace=False)
+        mask = np.bitwise_or.reduce(np.left_shift(np.uint64(1), flips.astype(np.uint64)))
+        hashes[count - 1 - k] = hashes[k] ^ (mask if len(flips) else np.uint64(0))
+    return hashes
+
+
+@pytest.mark.parametrize("distance", [0, 1, 4, 6, 8, 11])
+def test_the_index_finds_what_every_pair_finds(distance: int) -> None:
+    hashes = _planted(seed=distance)
+    found = {tuple(pair) for pair in near_dups.close_pairs(hashes, distance).tolist()}
+    expected = _brute_force(hashes, distance)
+    assert expected  # the planted copies make pairs at every distance tried
+    assert found == expected
+
+
+def test_large_buckets_are_compared_in_blocks() -> None:
+    hashes = np.zeros(near_dups.BLOCK * 2 + 5, dtype=np.uint64)  # all in one bucket
+    pairs = near_dups.close_pairs(hashes, 2)
+    assert len(pairs) == len(hashes) * (len(hashes) - 1) // 2
+
+
+def test_a_negative_distance_switches_the_stage_off() -> None:
+    assert len(near_dups.close_pairs(np.zeros(10, dtype=np.uint64), -1)) == 0
+
+
+def test_groups_follow_chains_of_pairs() -> None:
+    pairs = np.array([[0, 3], [3, 5], [1, 2]])
+    assert sorted(near_dups.groups(6, pairs)) == [[0, 3, 5], [1, 2], [4]]
+
+
+# The pHash of `_bus_crop`, as computed when this test was written.
+PINNED = "b0e697d9066e1a39"
+
+
+def _reencoded(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _bus_crop(bus_photo: Path) -> Image.Image:
+    return bus_scene(bus_photo).crop((230, 200, 1070, 800))
+
+
+VARIANTS = {
+    "smaller": lambda im: im.resize((im.width * 2 // 3, im.height * 2 // 3)),
+    "larger": lambda im: im.resize((im.width * 3 // 2, im.height * 3 // 2)),
+    "jpeg q40": lambda im: _reencoded(im, 40),
+    # The detector re-frames every photo around the car, so crops of two framings of one photo
+    # differ by a few per cent at most.
+    "cropped 2% all round": lambda im: im.crop((17, 12, im.width - 17, im.height - 12)),
+    "cropped 5% on one side": lambda im: im.crop((42, 0, im.width, im.height)),
+    "brighter": lambda im: im.point(lambda v: min(255, v + 20)),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_copies_are_near(bus_photo: Path, name: str) -> None:
+    original = _bus_crop(bus_photo)
+    copy = VARIANTS[name](original)
+    assert _distance(original, copy) <= 6
+
+
+def _mirrored(bus_photo: Path) -> Image.Image:
+    return ImageOps.mirror(_bus_crop(bus_photo))
+
+
+def _no_vehicle(bus_photo: Path) -> Image.Image:
+    return empty_scene(3, (840, 600))
+
+
+def _people(bus_photo: Path) -> Image.Image:
+    return Image.open(bus_photo.parent / "zidane.jpg").convert("RGB")
+
+
+@pytest.mark.parametrize("other", [_mirrored, _no_vehicle, _people])
+def test_different_pictures_are_far(bus_photo: Path, other: Callable[[Path], Image.Image]) -> None:
+    assert _distance(_bus_crop(bus_photo), other(bus_photo)) > 12
+
+
+def _distance(a: Image.Image, b: Image.Image) -> int:
+    ints = near_dups.to_ints([near_dups.phash(a), near_dups.phash(b)])
+    return int(np.bitwise_count(ints[0] ^ ints[1]))
+
+
+def test_hashes_of_a_committed_picture_do_not_drift(bus_photo: Path) -> None:
+    # Pinned so that an upgrade of imagehash, Pillow or numpy cannot change the decisions silently.
+    assert near_dups.phash(_bus_crop(bus_photo)) == PINNED
