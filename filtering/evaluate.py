@@ -1,0 +1,63 @@
+"""`python filtering/evaluate.py --data <folder> --weights <file>`: check a classifier on crops.
+
+Reads labelled crops (`<data>/<class>/*.jpg`), asks the classifier about each, and writes the
+same report as training (precision, recall, confusion matrix, misclassified crops), by default
+next to the weights as `<weights name>_evaluation.html` and `.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
+from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
+from filtering.weights import WeightsError, load_yolo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="filtering/evaluate.py", description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, required=True, help="folder of <class>/*.jpg crops")
+    p.add_argument(
+        "--weights",
+        type=Path,
+        default=DEFAULT_CLASSIFIER,
+        help=f"classifier weights (default {DEFAULT_CLASSIFIER})",
+    )
+    p.add_argument("--out", type=Path, help="report folder (default: the weights' folder)")
+    p.add_argument("--imgsz", type=positive_int, default=224, help="(default 224)")
+    p.add_argument("--device", default="cpu", help="cpu, or a GPU: 0, cuda:0, mps")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.weights.is_file():
+        raise WeightsError(f"classifier weights not found: {args.weights}")
+    found = read_aloud(args.data, CLASSIFIER_CLASSES, require_all=False)
+    model = load_yolo(args.weights, "classify", "classifier")
+    facts = {
+        "title": f"Front-facing classifier: evaluation on {args.data}",
+        "weights": str(args.weights),
+        "data": str(args.data),
+        "imgsz": args.imgsz,
+        "device": args.device,
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    stem = (args.out or args.weights.parent) / f"{args.weights.stem}_evaluation"
+    evaluate_and_report(model, found.items, found, facts, stem)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return guarded(lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""`python filtering/train.py --data data/labels/<model>`: train the front-facing classifier.
+
+Reads labelled crops (`<data>/<class>/*.jpg`, classes front, front_angled, other), splits them
+into train and val (stratified, seeded), trains an Ultralytics YOLO classifier, and writes
+`<out>/front_classifier.pt` with an evaluation report on the val split next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from filtering.classes import CLASSIFIER_CLASSES
+from filtering.training.cli import evaluate_and_report, fraction, guarded, positive_int, read_aloud
+from filtering.training.settings import DEFAULT_START, TrainSettings
+from filtering.training.split import stratified_split
+from filtering.training.start import choose_start
+from filtering.training.trainer import train
+from filtering.weights import WeightsError, load_yolo
+
+DEFAULTS = TrainSettings(data=Path("."))
+REPORT_STEM = "front_classifier_report"
+
+
+def parse_args(argv: list[str] | None = None) -> TrainSettings:
+    p = argparse.ArgumentParser(prog="filtering/train.py", description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, required=True, help="folder of <class>/*.jpg crops")
+    p.add_argument("--out", type=Path, default=DEFAULTS.out, help=f"(default {DEFAULTS.out})")
+    p.add_argument("--weights", help=f"starting weights (default {DEFAULT_START})")
+    p.add_argument("--device", default=DEFAULTS.device, help="cpu, or a GPU: 0, cuda:0, mps")
+    for name, kind in (
+        ("epochs", positive_int),
+        ("patience", positive_int),
+        ("imgsz", positive_int),
+        ("batch", positive_int),
+        ("workers", int),
+        ("seed", int),
+        ("val_fraction", fraction),
+    ):
+        default = getattr(DEFAULTS, name)
+        flag = f"--{name.replace('_', '-')}"
+        p.add_argument(flag, type=kind, default=default, help=f"(default {default})")
+    p.add_argument(
+        "--no-balance",
+        dest="balance",
+        action="store_false",
+        help="do not oversample smaller classes",
+    )
+    return TrainSettings(**vars(p.parse_args(argv)))
+
+
+def run(settings: TrainSettings) -> int:
+    if settings.weights and not Path(settings.weights).is_file():
+        raise WeightsError(f"starting weights not found: {settings.weights}")  # before any work
+    found = read_aloud(settings.data, CLASSIFIER_CLASSES, require_all=True)
+    split = stratified_split(found.items, CLASSIFIER_CLASSES, settings.val_fraction, settings.seed)
+    print(
+        f"split (seed {settings.seed}): {len(split.train)} to train on, {len(split.val)} to check"
+    )
+    start = choose_start(settings.weights)
+    print(f"starting weights: {start.description}")
+    trained = train(settings, split, start, CLASSIFIER_CLASSES)
+    print(f"weights: {trained.weights} ({trained.epochs_run} epochs, best {trained.best_epoch})")
+    model = load_yolo(trained.weights, "classify", "trained")
+    facts = {
+        "title": "Front-facing classifier: evaluation on the held-out val split",
+        "weights": str(trained.weights),
+        "starting_weights": start.description,
+        "data": str(settings.data),
+        "split": f"seed {settings.seed}, val fraction {settings.val_fraction}",
+        "train_images": {c: found.count(c) - _val(split.val, c) for c in CLASSIFIER_CLASSES},
+        "train_images_balanced": trained.train_counts,
+        "epochs": f"{trained.epochs_run} run of {settings.epochs}, best {trained.best_epoch}",
+        "imgsz": settings.imgsz,
+        "device": settings.device,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    evaluate_and_report(model, split.val, found, facts, settings.out / REPORT_STEM)
+    return 0
+
+
+def _val(items: list, label: str) -> int:
+    return sum(item.label == label for item in items)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_args(argv)
+    return guarded(lambda: run(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

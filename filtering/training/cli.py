@@ -1,0 +1,81 @@
+"""What train.py and evaluate.py share: argument checks, reading the labelled folder aloud,
+evaluating and reporting, and turning expected failures into one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from filtering.classes import CLASSIFIER_CLASSES
+from filtering.training.labelled import DataError, LabelledSet, other_folders, read_labelled
+from filtering.training.metrics import score
+from filtering.training.predict import Item, predict
+from filtering.training.report import Evaluation, write_report
+from filtering.weights import WeightsError
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1, e.g. 0.2")
+    return value
+
+
+def guarded(main: Callable[[], int]) -> int:
+    """Run `main`; bad data or weights end with the message and exit code 2, no traceback."""
+    try:
+        return main()
+    except (DataError, WeightsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def read_aloud(folder: Path, classes: Sequence[str], require_all: bool) -> LabelledSet:
+    """The labelled set, saying what was found and naming every file left out."""
+    found = read_labelled(folder, classes, require_all)
+    counts = ", ".join(f"{c} {found.count(c)}" for c in classes)
+    print(f"labelled crops in {folder}: {counts}")
+    for name in other_folders(folder, classes):
+        print(f"ignored folder {folder / name}/: not a class ({', '.join(classes)})")
+    for label in found.missing:
+        print(f"no images of class {label}: {folder / label}/ is missing or empty")
+    if found.skipped:
+        print(f"skipped {len(found.skipped)} unreadable image(s):")
+        for skipped in found.skipped:
+            print(f"  {skipped.path}: {skipped.reason}")
+    return found
+
+
+def evaluate_and_report(
+    model: Any, items: Sequence[Item], found: LabelledSet, facts: dict[str, Any], stem: Path
+) -> Evaluation:
+    """Predict `items` at the facts' imgsz and device, score, write `<stem>.html` and `.json`."""
+    predictions = predict(model, items, int(facts["imgsz"]), str(facts["device"]))
+    scores = score(predictions, CLASSIFIER_CLASSES)
+    evaluation = Evaluation(str(facts["title"]), facts, scores, predictions, found.skipped)
+    html_path, json_path = write_report(evaluation, stem)
+    for s in scores.per_class:
+        print(
+            f"  {s.label:<13} images {s.images:>5}  precision {_num(s.precision)}  "
+            f"recall {_num(s.recall)}"
+        )
+    print(f"accuracy {scores.accuracy:.3f} on {len(predictions)} images")
+    print(f"report: {html_path} (numbers: {json_path})")
+    return evaluation
+
+
+def _num(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,79 @@
+"""Training options: one frozen object built once from the command line, with the defaults'
+reasons. The defaults suit small data: hundreds of crops per class on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filtering.classes import DEFAULT_CLASSIFIER
+
+# Ultralytics' ImageNet-pretrained classifier, downloaded by Ultralytics on a user's machine.
+DEFAULT_START = "yolov8n-cls.pt"
+# The same network from random weights: the fallback when no starting weights are at hand.
+SCRATCH_CONFIG = "yolov8n-cls.yaml"
+WEIGHTS_NAME = DEFAULT_CLASSIFIER.name
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    data: Path
+    out: Path = DEFAULT_CLASSIFIER.parent  # the weights go where filtering/run.py looks
+    weights: str | None = None  # None: DEFAULT_START, or from scratch if it cannot be had
+    epochs: int = 50  # an upper bound: early stopping usually ends a small set sooner
+    patience: int = 10  # stop after this many epochs without a better validation accuracy
+    imgsz: int = 224  # what run.py classifies at (its --classifier-imgsz default)
+    batch: int = 16
+    seed: int = 0  # the split, the oversampling and Ultralytics' own randomness
+    val_fraction: float = 0.2  # of each class, held out to choose the best epoch and to report
+    device: str = "cpu"
+    workers: int = 2  # image loading processes
+    balance: bool = True  # oversample smaller classes in the train split
+
+    @property
+    def weights_path(self) -> Path:
+        return self.out / WEIGHTS_NAME
+
+
+def augmentation() -> dict[str, Any]:
+    """Ultralytics' augmentation for classification, set for car views.
+
+    Horizontal flips are on: a mirrored front view is still a front view, and a mirrored
+    front_angled view is still front_angled, since the class does not say which side the car is
+    turned to. So flipping doubles the views without changing any label. Vertical flips are off:
+    no listing photo shows a car upside down.
+    """
+    return {
+        "fliplr": 0.5,
+        "flipud": 0.0,
+        "scale": 0.3,  # crops keep at least 70% of the picture: a front stays recognisable
+        "erasing": 0.2,  # a few hidden patches (plates, reflections) without losing the view
+        "auto_augment": "randaugment",
+        "hsv_h": 0.015,
+        "hsv_s": 0.5,  # paint colour varies; it should not decide the view
+        "hsv_v": 0.4,  # so do light and exposure
+    }
+
+
+def ultralytics_args(settings: TrainSettings, split_root: Path, runs: Path) -> dict[str, Any]:
+    """The keyword arguments of `YOLO.train` for these settings."""
+    return {
+        "data": str(split_root),
+        "epochs": settings.epochs,
+        "patience": settings.patience,
+        "imgsz": settings.imgsz,
+        "batch": settings.batch,
+        "seed": settings.seed,
+        "deterministic": True,
+        "device": settings.device,
+        "workers": settings.workers,
+        "project": str(runs),  # run folders stay out of the repository and the user's data
+        "name": "train",
+        "exist_ok": True,
+        "plots": False,  # plotting may fetch a font; the report shows what matters
+        "amp": False,  # its check downloads a model; AMP only matters on a GPU anyway
+        "verbose": False,
+        **augmentation(),
+    }

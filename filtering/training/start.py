@@ -1,0 +1,86 @@
+"""Choosing the starting weights: a classifier to fine-tune, a detector whose backbone the
+classifier takes over, or random weights when nothing is at hand. Always says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filtering.training.settings import DEFAULT_START, SCRATCH_CONFIG
+from filtering.weights import WeightsError
+
+
+@dataclass(frozen=True)
+class Start:
+    model: Any  # an ultralytics YOLO classification model, ready to train
+    description: str  # what the user is told and the report records
+
+
+def choose_start(weights: str | None) -> Start:
+    """The model training begins from; `weights` None means the default, downloaded if needed."""
+    if weights is None:
+        return _default_start()
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"starting weights not found: {path}")
+    donor = _load(path)
+    if donor.task == "classify":
+        return Start(donor, f"classifier {path} (fine-tuned)")
+    return _from_backbone(donor, path)
+
+
+def _default_start() -> Start:
+    from ultralytics import YOLO
+
+    try:
+        return Start(YOLO(DEFAULT_START), f"{DEFAULT_START} (Ultralytics' ImageNet classifier)")
+    except (OSError, RuntimeError) as exc:  # offline (YOLO_OFFLINE, no network) or a bad download
+        reason = str(exc).strip().lstrip("❌").strip() or type(exc).__name__
+        return Start(
+            YOLO(SCRATCH_CONFIG),
+            f"{SCRATCH_CONFIG} from scratch (random weights): {DEFAULT_START} could not be had "
+            f"({reason}); --weights path/to/yolov8n.pt starts from a detector's features instead",
+        )
+
+
+def _from_backbone(donor: Any, path: Path) -> Start:
+    """A classifier of the donor's family whose matching layers take the donor's weights."""
+    from ultralytics import YOLO
+
+    config = _classifier_config(donor)
+    model = YOLO(config)
+    target = model.model.state_dict()
+    source = donor.model.float().state_dict()
+    moved = sum(k in source and source[k].shape == v.shape for k, v in target.items())
+    if moved == 0:
+        raise WeightsError(f"starting weights {path}: no layer fits a {config} classifier")
+    model.load(donor.model)
+    return Start(
+        model,
+        f"{config} with the backbone of the {donor.task} model {path} "
+        f"({moved} of {len(target)} tensors taken over)",
+    )
+
+
+def _classifier_config(donor: Any) -> str:
+    """`yolo11n-cls.yaml` for a `yolo11n.pt` detector; YOLOv8n's when the family is unknown."""
+    yaml_file = Path(str(getattr(donor.model, "yaml", {}).get("yaml_file", "")))
+    candidate = f"{yaml_file.stem}-cls.yaml" if yaml_file.stem else SCRATCH_CONFIG
+    try:
+        from ultralytics.nn.tasks import yaml_model_load
+
+        yaml_model_load(candidate)
+    except (OSError, FileNotFoundError):
+        return SCRATCH_CONFIG
+    return candidate
+
+
+def _load(path: Path) -> Any:
+    from ultralytics import YOLO  # heavy import, only when a model is really needed
+
+    try:
+        return YOLO(str(path))
+    except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
+        raise WeightsError(f"starting weights {path} cannot be loaded: {exc}") from exc
