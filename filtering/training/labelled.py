@@ -75,7 +75,8 @@ def _check_found(found: LabelledSet, classes: Sequence[str], require_all: bool) 
         what = ", ".join(f"{folder / c}/" for c in empty)
         raise DataError(
             f"no readable images for class {', '.join(empty)}: {what} missing or empty "
-            f"(every class needs labelled crops: {', '.join(classes)}){_found_instead(found, classes)}"
+            f"(every class needs labelled crops: {', '.join(classes)})"
+            + _found_instead(found, classes)
         )
     if not found.items:
         raise DataError(f"no readable images in {folder}/<class>/ for classes {', '.join(classes)}")
