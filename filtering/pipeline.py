@@ -74,7 +74,7 @@ def _run_batches(
     bars = _bars(len(todo))
     with ThreadPoolExecutor(settings.workers) as pool:
         for decoded in _decoded_batches(todo, settings, pool):
-            batch = stages.start_batch(decoded)
+            batch = stages.start_batch(decoded, settings.data)
             bars["decode"].update(len(decoded))
             stages.drop_exact_duplicates(batch, seen)
             stages.detect_and_crop(batch, models.detect, settings)
@@ -84,7 +84,7 @@ def _run_batches(
             bars["classify"].update(len(decoded))
             for wait in stored:
                 wait()
-            _carry_over_outputs(batch.records, known)
+            _carry_over_outputs(batch.records, known, settings.data)
             log.append(batch.records.values())
             known.update(batch.records)
             done.extend(batch.records.values())
@@ -93,7 +93,7 @@ def _run_batches(
     return done
 
 
-def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record]) -> None:
+def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record], data: Path) -> None:
     """A crop redone after waiting in to_label: its copy there moves to its new set (placement)
     or goes, if it is now rejected (the crop itself stays in crops/)."""
     for image_id, record in records.items():
@@ -103,7 +103,7 @@ def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record]) ->
         if record["fate"] == CANDIDATE:
             record["previous_output"] = previous
         else:
-            Path(previous).unlink(missing_ok=True)
+            (data / previous).unlink(missing_ok=True)
 
 
 def _pixel_hashes(known: dict[str, Record], redo: set[str]) -> dict[str, str]:

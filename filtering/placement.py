@@ -32,11 +32,11 @@ def place_candidates(
     pairs = near_dups.close_pairs(hashes, settings.near_duplicate_distance)
     decided: list[Record] = []
     for members in tqdm(near_dups.groups(len(pool), pairs), desc="near-dups", disable=None):
-        decided.extend(_decide([pool[i] for i in members], final))
+        decided.extend(_decide([pool[i] for i in members], final.relative_to(settings.data)))
     for start in range(0, len(decided), WRITE_EVERY):
         chunk = decided[start : start + WRITE_EVERY]
         for record in chunk:
-            _carry_out(record)
+            _carry_out(record, settings.data)
         log.append(chunk)
     return decided
 
@@ -58,7 +58,7 @@ def _decide(group: list[Record], final: Path) -> list[Record]:
     for record in candidates:
         if record is keeper:
             output = final / record["target"] / f"{record['image_id']}.jpg"
-            record.update(fate=record["target"], stage=NEAR, output=str(output))
+            record.update(fate=record["target"], stage=NEAR, output=output.as_posix())
         else:
             record.update(
                 fate=REJECTED,
@@ -87,11 +87,11 @@ def _confidence(record: Record) -> float:
     return float(conf if conf is not None else record.get("detector_conf") or 0.0)
 
 
-def _carry_out(record: Record) -> None:
+def _carry_out(record: Record, data: Path) -> None:
     previous = record.pop("previous_output", None)
-    previous_path = Path(previous) if previous else None
+    previous_path = data / previous if previous else None
     if record["output"]:
-        place(Path(record["crop"]), Path(record["output"]), previous_path)
+        place(data / record["crop"], data / record["output"], previous_path)
     elif previous_path is not None and previous_path.exists():
         # A crop that waited in to_label and is now rejected: the copy goes, the crop stays.
         previous_path.unlink()

@@ -1,7 +1,8 @@
 """The record of what happened to every raw image: `final/<model>/records.jsonl`.
 
-Append-only JSON lines; the last line of an image ID wins. A run killed while writing leaves at
-most one broken last line, which reading skips: that image is simply processed again.
+Append-only JSON lines; the last line of an image ID wins. Paths in records (source, crop,
+output) are relative to the data folder, so the folder can move as a whole. A run killed while
+writing leaves at most one broken last line, which reading skips: that image is processed again.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ PLACED = (CLEAN, QUESTIONABLE, TO_LABEL)
 Record = dict[str, Any]
 
 
-def new_record(image_id: str, source: Path) -> Record:
+def new_record(image_id: str, source: Path, data: Path) -> Record:
     return {
         "image_id": image_id,
-        "source": str(source),
+        "source": relative(source, data),
         "fate": None,
         "stage": None,
         "reason": None,
@@ -47,6 +48,10 @@ def new_record(image_id: str, source: Path) -> Record:
         "output": None,
         "processed_at": None,
     }
+
+
+def relative(path: Path, data: Path) -> str:
+    return path.relative_to(data).as_posix()
 
 
 def load_records(path: Path) -> tuple[dict[str, Record], int]:

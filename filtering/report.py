@@ -10,6 +10,7 @@ from pathlib import Path
 
 from filtering.records import DUPLICATE, PLACED, REJECTED, Record
 from filtering.report_html import Thumb, contact_sheet, esc, page, table, write_atomic
+from filtering.settings import FilterSettings
 from filtering.summary import HEADER, stage_counts, table_rows
 
 REPORT_NAME = "report.html"
@@ -17,7 +18,7 @@ PER_SET = 120  # thumbnails shown of each set
 PER_REASON = 24  # thumbnails shown of each rejection reason
 
 
-def write_report(model: str, records: dict[str, Record], final: Path) -> Path:
+def write_report(model: str, records: dict[str, Record], settings: FilterSettings) -> Path:
     ordered = [records[i] for i in sorted(records)]
     sections = [
         f"<p>{len(ordered):,} raw images. The whole table is in {esc('records.jsonl')}.</p>",
@@ -27,10 +28,11 @@ def write_report(model: str, records: dict[str, Record], final: Path) -> Path:
     for fate in PLACED:
         members = [r for r in ordered if r["fate"] == fate]
         if members:
-            sections.append(_sheet(f"{fate}: {len(members):,}", members, PER_SET))
+            sections.append(_sheet(f"{fate}: {len(members):,}", members, PER_SET, settings.data))
     for reason, members in sorted(_rejections(ordered).items()):
-        sections.append(_sheet(f"rejected, {reason}: {len(members):,}", members, PER_REASON))
-    path = final / REPORT_NAME
+        title = f"rejected, {reason}: {len(members):,}"
+        sections.append(_sheet(title, members, PER_REASON, settings.data))
+    path = settings.final(model) / REPORT_NAME
     write_atomic(path, page(f"scars filtering report: {model}", sections))
     return path
 
@@ -43,20 +45,20 @@ def _rejections(records: list[Record]) -> dict[str, list[Record]]:
     return grouped
 
 
-def _sheet(title: str, members: list[Record], limit: int) -> str:
+def _sheet(title: str, members: list[Record], limit: int, data: Path) -> str:
     # A fixed seed: the same records give the same report.
     sample = members if len(members) <= limit else random.Random(0).sample(members, limit)
     note = "" if len(members) <= limit else f" (a sample of {limit})"
-    thumbs = [Thumb(_picture(r), _caption(r)) for r in sample]
+    thumbs = [Thumb(_picture(r, data), _caption(r)) for r in sample]
     return f"<h2>{esc(title)}{esc(note)}</h2>" + contact_sheet(thumbs)
 
 
-def _picture(record: Record) -> Path:
+def _picture(record: Record, data: Path) -> Path:
     """The crop where there is one (what the stages judged), else the raw photo."""
     for key in ("output", "crop"):
-        if record.get(key) and Path(record[key]).exists():
-            return Path(record[key])
-    return Path(record["source"])
+        if record.get(key) and (data / record[key]).exists():
+            return data / record[key]
+    return data / record["source"]
 
 
 def _caption(record: Record) -> str:

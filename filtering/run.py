@@ -83,7 +83,7 @@ def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
     else:
         print("nothing new to process")
     if done or not report.exists():
-        write_report(name, records, settings.final(name))
+        write_report(name, records, settings)
     counts = sorted(outcome_counts(records.values()).items())
     totals = ", ".join(f"{fate} {n:,}" for fate, n in counts) or "none kept"
     print(f"all images of {name}: {len(records):,} recorded; {totals}; report: {report}")

@@ -17,7 +17,15 @@ from filtering import near_dups
 from filtering.classify import Classify, route
 from filtering.detect import Box, Detect, NoVehicle, crop, main_vehicle
 from filtering.images import BadImage, RawImage, load_raw
-from filtering.records import CANDIDATE, DUPLICATE, REJECTED, TO_LABEL, Record, new_record
+from filtering.records import (
+    CANDIDATE,
+    DUPLICATE,
+    REJECTED,
+    TO_LABEL,
+    Record,
+    new_record,
+    relative,
+)
 from filtering.settings import FilterSettings
 from filtering.store import save_jpeg
 
@@ -56,10 +64,10 @@ def decode(path: Path, settings: FilterSettings) -> tuple[Path, RawImage | BadIm
         return path, BadImage("unreadable", f"{path}: cannot read the file ({exc})")
 
 
-def start_batch(decoded: Sequence[tuple[Path, RawImage | BadImage]]) -> Batch:
+def start_batch(decoded: Sequence[tuple[Path, RawImage | BadImage]], data: Path) -> Batch:
     batch = Batch(records={})
     for path, result in decoded:
-        record = batch.records[path.stem] = new_record(path.stem, path)
+        record = batch.records[path.stem] = new_record(path.stem, path, data)
         if isinstance(result, BadImage):
             _reject(record, LOAD, result.reason, str(result))
         else:
@@ -120,7 +128,7 @@ def store_crops(
     for image_id, image in batch.crops.items():
         record = batch.records[image_id]
         path = folder / f"{image_id}.jpg"
-        record.update(crop=str(path), crop_size=[image.width, image.height])
+        record.update(crop=relative(path, settings.data), crop_size=[image.width, image.height])
         jobs.append(pool.submit(_store_crop, image, path, record, settings.jpeg_quality))
     return [job.result for job in jobs]
 

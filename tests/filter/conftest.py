@@ -7,8 +7,38 @@ from pathlib import Path
 import pytest
 
 from filtering.settings import FilterSettings
+from tests.filter.scenes import labelled_crops
 
 
 @pytest.fixture
 def settings(tmp_path: Path, detector_weights: Path) -> FilterSettings:
     return FilterSettings(data=tmp_path / "data", detector=str(detector_weights))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(
+    tmp_path_factory: pytest.TempPathFactory, bus_photo: Path, detector_weights: Path
+) -> Path:
+    """A front-facing classifier trained here in seconds: colour bus crops are `front`, grey
+    ones `front_angled`, anything else `other` (see scenes.labelled_crops)."""
+    from ultralytics import YOLO
+
+    root = tmp_path_factory.mktemp("classifier")
+    data = labelled_crops(bus_photo, root / "data")
+    model = YOLO("yolov8n-cls.yaml").load(str(detector_weights))
+    model.train(
+        data=str(data),
+        epochs=25,
+        patience=100,
+        imgsz=64,
+        batch=16,
+        workers=0,
+        seed=0,
+        device="cpu",
+        plots=False,
+        amp=False,
+        verbose=False,
+        project=str(root / "runs"),
+        name="tiny",
+    )
+    return root / "runs" / "tiny" / "weights" / "best.pt"
