@@ -1,0 +1,118 @@
+"""Bad input to train.py and evaluate.py: one clear line naming the bad thing, exit code 2."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from filtering import evaluate, train
+from tests.training.conftest import TrainedRun
+from tests.training.crops import shape_crops
+
+
+def fails(capsys: pytest.CaptureFixture[str], main: object, *argv: str) -> str:
+    assert main(list(argv)) == 2  # type: ignore[operator]
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    return err
+
+
+@pytest.fixture
+def labels(tmp_path: Path) -> Path:
+    return shape_crops(tmp_path / "labels", per_class=3)
+
+
+def test_a_missing_data_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    err = fails(capsys, train.main, "--data", str(tmp_path / "nowhere"))
+    assert f"labelled folder not found: {tmp_path / 'nowhere'}" in err
+
+
+def test_a_missing_class_folder(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    shutil.rmtree(labels / "front_angled")
+    err = fails(capsys, train.main, "--data", str(labels))
+    assert f"no readable images for class front_angled: {labels / 'front_angled'}/" in err
+
+
+def test_an_empty_class_folder(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    for path in (labels / "other").iterdir():
+        path.unlink()
+    assert "no readable images for class other" in fails(capsys, train.main, "--data", str(labels))
+
+
+def test_an_ultralytics_layout_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    shape_crops(tmp_path / "labels" / "train", per_class=2)
+    shape_crops(tmp_path / "labels" / "val", per_class=2)
+    err = fails(capsys, train.main, "--data", str(tmp_path / "labels"))
+    assert "found folders train, val instead" in err
+
+
+def test_too_few_images_to_split(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    for path in sorted((labels / "front").iterdir())[1:]:
+        path.unlink()
+    err = fails(capsys, train.main, "--data", str(labels))
+    assert "too few images to split: class front has 1 readable image(s)" in err
+
+
+def test_unreadable_images_leaving_too_few(
+    capsys: pytest.CaptureFixture[str], labels: Path
+) -> None:
+    broken = sorted((labels / "front").iterdir())[1:]
+    for path in broken:
+        path.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    assert train.main(["--data", str(labels)]) == 2
+    captured = capsys.readouterr()
+    assert "too few images to split: class front has 1 readable image(s)" in captured.err
+    assert "skipped 2 unreadable image(s):" in captured.out
+    assert all(f"{path}: unreadable: " in captured.out for path in broken)
+
+
+def test_starting_weights_missing(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    err = fails(capsys, train.main, "--data", str(labels), "--weights", "nowhere/yolo.pt")
+    assert "starting weights not found: nowhere/yolo.pt" in err
+
+
+def test_starting_weights_unreadable(
+    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.pt").write_text("not a checkpoint")
+    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / "broken.pt"))
+    assert f"starting weights {tmp_path / 'broken.pt'} cannot be loaded" in err
+
+
+def test_evaluate_with_a_detector(
+    capsys: pytest.CaptureFixture[str], labels: Path, detector_weights: Path
+) -> None:
+    err = fails(capsys, evaluate.main, "--data", str(labels), "--weights", str(detector_weights))
+    assert f"{detector_weights} are a detect model, not a classify model" in err
+
+
+def test_evaluate_without_weights(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    err = fails(capsys, evaluate.main, "--data", str(labels), "--weights", "models/none.pt")
+    assert "classifier weights not found: models/none.pt" in err
+
+
+def test_evaluate_a_folder_without_images(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, trained: TrainedRun
+) -> None:
+    (tmp_path / "front").mkdir()
+    err = fails(capsys, evaluate.main, "--data", str(tmp_path), "--weights", str(trained.weights))
+    assert f"no readable images in {tmp_path}/<class>/" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--val-fraction", "1.5", "is not a fraction between 0 and 1"),
+        ("--epochs", "0", "is not a whole number of at least 1"),
+        ("--imgsz", "big", "is not a whole number of at least 1"),
+    ],
+)
+def test_bad_options(
+    capsys: pytest.CaptureFixture[str], labels: Path, flag: str, value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--data", str(labels), flag, value])
+    assert exit_.value.code == 2
+    assert f"{flag}: '{value}' {message}" in capsys.readouterr().err
