@@ -1,0 +1,164 @@
+"""Benchmark: training time per epoch and inference time per crop on the CPU, next to floors.
+
+    python benchmarks/training.py [--per-class 100] [--epochs 3] [--imgsz 224] [--batch 16]
+
+Training: `filtering.training.trainer.train` with the shipped settings (augmentation, balancing,
+validation each epoch) on generated crops, from the detector's backbone; the time of each epoch
+is taken from Ultralytics' own epoch callbacks. Its floor: the bare model's forward, backward and
+optimiser step over the same number of images in batches of random tensors (no decoding, no
+augmentation, no validation).
+
+Inference: crops classified through `filtering.training.predict` (file paths, as evaluate.py
+does) and through `YOLO.predict` on decoded PIL crops (as run.py does), in batches of 32. Its
+floor: the bare model's forward on a ready tensor batch. Results also go to
+benchmarks/out/training.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+import torch
+from PIL import Image
+
+from filtering.classes import CLASSIFIER_CLASSES
+from filtering.training.labelled import read_labelled
+from filtering.training.predict import BATCH, predict
+from filtering.training.settings import TrainSettings
+from filtering.training.split import stratified_split
+from filtering.training.start import choose_start
+from filtering.training.trainer import train
+from filtering.weights import load_yolo
+from tests.training.crops import shape_crops
+
+REPO = Path(__file__).resolve().parents[1]
+DETECTOR = REPO.parent / "shared" / "models" / "yolov8n.pt"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--per-class", type=int, default=100)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--imgsz", type=int, default=224)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--weights", default=str(DETECTOR) if DETECTOR.exists() else "yolov8n.pt")
+    return p.parse_args()
+
+
+def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, float], Path]:
+    data = shape_crops(work / "labels", args.per_class, size=args.imgsz)
+    settings = TrainSettings(
+        data=data,
+        out=work / "out",
+        weights=args.weights,
+        epochs=args.epochs,
+        patience=args.epochs,
+        imgsz=args.imgsz,
+        batch=args.batch,
+    )
+    found = read_labelled(data, CLASSIFIER_CLASSES, require_all=True)
+    split = stratified_split(found.items, CLASSIFIER_CLASSES, settings.val_fraction, settings.seed)
+    start = choose_start(settings.weights)
+    begins: list[float] = []
+    ends: list[float] = []
+    start.model.add_callback("on_train_epoch_start", lambda _: begins.append(time.perf_counter()))
+    start.model.add_callback("on_fit_epoch_end", lambda _: ends.append(time.perf_counter()))
+    trained = train(settings, split, start, CLASSIFIER_CLASSES)
+    epochs = [end - begin for begin, end in zip(begins, ends, strict=False)]
+    n_train = sum(trained.train_counts.values())
+    floor = train_floor(settings, n_train)
+    return {
+        "train_images_per_epoch": n_train,
+        "val_images": len(split.val),
+        "epoch_s_median": statistics.median(epochs),
+        "epoch_s_each": [round(e, 2) for e in epochs],
+        "floor_epoch_s": floor,
+        "ratio_to_floor": statistics.median(epochs) / floor,
+    }, trained.weights
+
+
+def train_floor(settings: TrainSettings, n_images: int) -> float:
+    """Forward, backward and step of the bare classifier over `n_images` random images."""
+    model = choose_start(settings.weights).model.model
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    x = torch.rand(settings.batch, 3, settings.imgsz, settings.imgsz)
+    y = torch.randint(0, len(CLASSIFIER_CLASSES), (settings.batch,))
+    begin = time.perf_counter()
+    for _ in range(max(1, n_images // settings.batch)):
+        out = model(x)
+        logits = out[0] if isinstance(out, tuple) else out
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return time.perf_counter() - begin
+
+
+def bench_inference(weights: Path, data: Path, imgsz: int) -> dict[str, float]:
+    model = load_yolo(weights, "classify", "benchmark")
+    found = read_labelled(data, CLASSIFIER_CLASSES, require_all=True)
+    items = found.items[: BATCH * 4]
+    predict(model, items[:BATCH], imgsz, "cpu")  # warm-up
+    paths_s = _timed(lambda: predict(model, items, imgsz, "cpu"))
+    crops = [Image.open(i.path).convert("RGB") for i in items]
+    pil_s = _timed(
+        lambda: [
+            model.predict(crops[k : k + BATCH], imgsz=imgsz, verbose=False)
+            for k in range(0, len(crops), BATCH)
+        ]
+    )
+    net = model.model.eval()
+    x = torch.rand(BATCH, 3, imgsz, imgsz)
+    with torch.no_grad():
+        floor_s = _timed(lambda: [net(x) for _ in range(len(items) // BATCH)])
+    n = len(items)
+    return {
+        "crops": n,
+        "ms_per_crop_paths": 1000 * paths_s / n,
+        "ms_per_crop_pil": 1000 * pil_s / n,
+        "ms_per_crop_floor": 1000 * floor_s / n,
+        "ratio_paths_to_floor": paths_s / floor_s,
+        "ratio_pil_to_floor": pil_s / floor_s,
+    }
+
+
+def _timed(work: object) -> float:
+    begin = time.perf_counter()
+    work()  # type: ignore[operator]
+    return time.perf_counter() - begin
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory(prefix="scars-bench-") as work_dir:
+        work = Path(work_dir)
+        training, weights = bench_training(args, work)
+        inference = bench_inference(weights, work / "labels", args.imgsz)
+    results = {
+        "settings": vars(args),
+        "threads": torch.get_num_threads(),
+        "training": training,
+        "inference": inference,
+    }
+    out = REPO / "benchmarks" / "out" / "training.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
