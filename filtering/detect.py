@@ -49,17 +49,28 @@ class Detector:
         return cls(load_yolo(settings.detector, "detect", "detector"), settings)
 
     def __call__(self, images: Sequence[Image.Image]) -> list[list[Box]]:
-        if not images:
-            return []
-        results = self.model.predict(
-            list(images),
-            classes=list(VEHICLE_CLASSES),
-            conf=self.settings.detector_conf,
-            imgsz=self.settings.detector_imgsz,
-            device=self.settings.device,
-            verbose=False,
-        )
-        return [_boxes(result) for result in results]
+        """Boxes per image. Images are asked in groups of one size: Ultralytics pads a batch of
+        mixed sizes to a square, which moves the boxes, so an image's boxes would depend on which
+        others shared its batch (and a resumed run would decide differently)."""
+        found: dict[int, list[Box]] = {}
+        for indices in _same_size(images).values():
+            results = self.model.predict(
+                [images[i] for i in indices],
+                classes=list(VEHICLE_CLASSES),
+                conf=self.settings.detector_conf,
+                imgsz=self.settings.detector_imgsz,
+                device=self.settings.device,
+                verbose=False,
+            )
+            found.update(zip(indices, map(_boxes, results), strict=True))
+        return [found[i] for i in range(len(images))]
+
+
+def _same_size(images: Sequence[Image.Image]) -> dict[tuple[int, int], list[int]]:
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, image in enumerate(images):
+        groups.setdefault(image.size, []).append(index)
+    return groups
 
 
 def _boxes(result: object) -> list[Box]:

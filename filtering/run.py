@@ -14,6 +14,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.images import list_images
 from filtering.models import load_models, model_names
 from filtering.pipeline import ModelFolderError, run_model
 from filtering.report import REPORT_NAME, write_report
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
     print(f"== {name}")
+    if not list_images(settings.raw(name)):
+        print(f"no images in {settings.raw(name)}: nothing to do")
+        return True
     try:
         done, records = run_model(name, settings, models)
     except ModelFolderError as exc:

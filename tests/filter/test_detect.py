@@ -112,3 +112,10 @@ def test_unreadable_weights_are_named(tmp_path: Path) -> None:
     broken.write_bytes(b"not a checkpoint")
     with pytest.raises(WeightsError, match=r"broken\.pt cannot be loaded"):
         Detector.from_weights(FilterSettings(detector=str(broken)))
+
+
+def test_boxes_do_not_depend_on_the_rest_of_the_batch(detector: Detector, bus_photo: Path) -> None:
+    scene = bus_scene(bus_photo)
+    [alone] = detector([scene])
+    mixed = detector([empty_scene(4, (640, 640)), scene, scene.resize((650, 550))])
+    assert mixed[1] == alone

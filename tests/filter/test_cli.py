@@ -1,0 +1,133 @@
+"""The command line: both ways to start it, the models it picks, and bad input named clearly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from filtering.classify import Verdict, route
+from filtering.records import load_records
+from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
+
+
+def _tiny_raw(data: Path, model: str, bus_photo: Path) -> None:
+    raw = data / "raw" / model
+    raw.mkdir(parents=True)
+    bus_scene(bus_photo).save(raw / "bus.jpg")
+    empty_scene(1).save(raw / "nothing.jpg")
+
+
+def test_python_dash_m_from_the_repository_root(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path
+) -> None:
+    _tiny_raw(tmp_path / "data", "one", bus_photo)
+    command = [sys.executable, "-m", "filtering.run", "--data", str(tmp_path / "data")]
+    command += ["--detector", str(detector_weights), "--classifier", str(tmp_path / "none.pt")]
+    done = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env={**os.environ, "YOLO_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "final" / "one" / "to_label" / "bus.jpg").exists()
+
+
+def test_every_model_folder_or_the_chosen_ones(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path
+) -> None:
+    for model in ("one", "two", "three"):
+        _tiny_raw(tmp_path / "data", model, bus_photo)
+    done = run_filtering(
+        tmp_path, "--detector", str(detector_weights), "--model", "two", "--model", "one"
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "data" / "final").iterdir()) == ["one", "two"]
+    done = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert done.returncode == 0, done.stderr
+    assert "== three" in done.stdout and "== one\nnothing new to process" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        ("none", [], "no raw images: data/raw is not a folder"),
+        ("empty_raw", [], "no model folders under data/raw"),
+        (
+            "one",
+            ["--model", "range-rover"],
+            "unknown model 'range-rover': not a folder under data/raw (one)",
+        ),
+        ("one", ["--model", "../one"], "unknown model '../one'"),
+        (
+            "one",
+            ["--detector", "weights/missing.pt"],
+            "detector weights not found: weights/missing.pt",
+        ),
+        ("one", ["--classifier", "DETECTOR"], "are a detect model, not a classify model"),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_written(
+    tmp_path: Path,
+    bus_photo: Path,
+    detector_weights: Path,
+    setup: str,
+    args: list[str],
+    message: str,
+) -> None:
+    if setup == "empty_raw":
+        (tmp_path / "data" / "raw").mkdir(parents=True)
+    elif setup == "one":
+        _tiny_raw(tmp_path / "data", "one", bus_photo)
+    args = [str(detector_weights) if a == "DETECTOR" else a for a in args]
+    done = run_filtering(tmp_path, "--detector", str(detector_weights), *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "data" / "final").exists()
+
+
+def test_an_empty_model_folder_says_so(tmp_path: Path, detector_weights: Path) -> None:
+    (tmp_path / "data" / "raw" / "empty").mkdir(parents=True)
+    done = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert done.returncode == 0, done.stderr
+    assert "no images in data/raw/empty: nothing to do" in done.stdout
+    assert not (tmp_path / "data" / "final").exists()
+
+
+def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path, tiny_classifier: Path
+) -> None:
+    raw_folder(bus_photo, tmp_path / "data" / "raw" / "bus")
+    assert run_filtering(tmp_path, "--detector", str(detector_weights)).returncode == 0
+    final = tmp_path / "data" / "final" / "bus"
+    waiting = sorted(p.stem for p in (final / "to_label").iterdir())
+    assert len(waiting) == 2
+    (tmp_path / "models").mkdir()
+    shutil.copyfile(tiny_classifier, tmp_path / "models" / "front_classifier.pt")  # the default
+    done = run_filtering(tmp_path, "--detector", str(detector_weights), "--classifier-imgsz", "64")
+    assert done.returncode == 0, done.stderr
+    assert "No front-facing classifier" not in done.stderr
+    records, _ = load_records(final / "records.jsonl")
+    assert list((final / "to_label").iterdir()) == []
+    for image_id in waiting:
+        record = records[image_id]
+        verdict = Verdict(record["classifier_label"], record["classifier_conf"])
+        fate, _ = route(verdict, 0.80)
+        assert record["fate"] == fate
+        if fate != "rejected":
+            assert (final / fate / f"{image_id}.jpg").exists()
+    assert {records[i]["classifier_label"] for i in waiting} == {"front"}  # colour bus crops
+    assert (
+        "nothing new to process"
+        in run_filtering(
+            tmp_path, "--detector", str(detector_weights), "--classifier-imgsz", "64"
+        ).stdout
+    )

@@ -1,0 +1,82 @@
+"""A run killed at any moment and started again ends exactly as an uninterrupted run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import ImageOps
+
+from filtering.records import load_records
+from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
+
+MODEL = "test-bus"
+# Smaller than the default: more batches, more moments to be killed in. The whole run uses another
+# size, so the result is checked not to depend on how images were batched.
+BATCH = 3
+
+
+def _make_data(root: Path, bus_photo: Path) -> Path:
+    raw = root / "data" / "raw" / MODEL
+    raw_folder(bus_photo, raw)
+    for k in range(12):  # more work, so that kills land in every phase of the run
+        empty_scene(k + 10).save(raw / f"x_empty{k:02d}.jpg")
+        colour = (20 * k, 90, 200 - 10 * k)
+        scene = bus_scene(bus_photo, colour)
+        (ImageOps.mirror(scene) if k % 2 else scene).save(raw / f"x_bus{k:02d}.jpg")
+    return root
+
+
+def _state(root: Path) -> tuple[dict, dict]:
+    """Every record but its time, and every file written, by content."""
+    data = root / "data"
+    records, bad = load_records(data / "final" / MODEL / "records.jsonl")
+    assert bad == 0
+    for record in records.values():
+        record.pop("processed_at")
+    files = {
+        p.relative_to(data).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(data.rglob("*"))
+        if p.is_file() and p.name != "records.jsonl"
+    }
+    return records, files
+
+
+def _start(root: Path, detector: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(REPO_ROOT / "filtering" / "run.py")]
+    command += ["--detector", str(detector), "--batch", str(BATCH)]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    return subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def test_killed_runs_resume_to_the_same_result(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path
+) -> None:
+    whole = _make_data(tmp_path / "whole", bus_photo)
+    assert run_filtering(whole, "--detector", str(detector_weights), "--batch", "5").returncode == 0
+    killed = _make_data(tmp_path / "killed", bus_photo)
+    records = killed / "data" / "final" / MODEL / "records.jsonl"
+    kills_mid_run = 0
+    delay = 1.5
+    for _ in range(40):
+        run = _start(killed, detector_weights)
+        time.sleep(delay)
+        if run.poll() is not None:
+            break
+        lines = records.read_text().count("\n") if records.exists() else 0
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        kills_mid_run += lines > 0
+        delay += 0.3
+    assert run.returncode == 0
+    assert kills_mid_run >= 2  # killed at least twice after work had begun
+    assert run_filtering(killed, "--detector", str(detector_weights)).returncode == 0
+    assert _state(killed) == _state(whole)
+    assert not list((killed / "data").rglob(".*.partial"))
