@@ -10,13 +10,14 @@ augmentation, no validation).
 
 Inference: crops classified through `filtering.training.predict` (file paths, as evaluate.py
 does) and through `YOLO.predict` on decoded PIL crops (as run.py does), in batches of 32. Its
-floor: the bare model's forward on a ready tensor batch. Results also go to
+floor: the bare (fused) model's forward on a ready tensor batch. Results also go to
 benchmarks/out/training.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -120,7 +121,7 @@ def bench_inference(weights: Path, data: Path, imgsz: int) -> dict[str, float]:
             for k in range(0, len(crops), BATCH)
         ]
     )
-    net = model.model.eval()
+    net = copy.deepcopy(model.model).fuse(verbose=False).eval()  # as predict runs it
     x = torch.rand(BATCH, 3, imgsz, imgsz)
     with torch.no_grad():
         floor_s = _timed(lambda: [net(x) for _ in range(len(items) // BATCH)])
