@@ -20,6 +20,8 @@ from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.weights import WeightsError, load_yolo
 
+FALLBACK_IMGSZ = 224  # for weights that do not record their training size: run.py's default
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="filtering/evaluate.py", description=__doc__.splitlines()[0])
@@ -31,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"classifier weights (default {DEFAULT_CLASSIFIER})",
     )
     p.add_argument("--out", type=Path, help="report folder (default: the weights' folder)")
-    p.add_argument("--imgsz", type=positive_int, default=224, help="(default 224)")
+    p.add_argument(
+        "--imgsz", type=positive_int, help="input size (default: the size the model was trained at)"
+    )
     p.add_argument("--device", default="cpu", help="cpu, or a GPU: 0, cuda:0, mps")
     return p.parse_args(argv)
 
@@ -41,11 +45,12 @@ def run(args: argparse.Namespace) -> int:
         raise WeightsError(f"classifier weights not found: {args.weights}")
     found = read_aloud(args.data, CLASSIFIER_CLASSES, require_all=False)
     model = load_yolo(args.weights, "classify", "classifier")
+    imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
     facts = {
         "title": f"Front-facing classifier: evaluation on {args.data}",
         "weights": str(args.weights),
         "data": str(args.data),
-        "imgsz": args.imgsz,
+        "imgsz": imgsz,
         "device": args.device,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

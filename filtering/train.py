@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
@@ -18,10 +20,11 @@ if __package__ in (None, ""):
 
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.training.cli import evaluate_and_report, fraction, guarded, positive_int, read_aloud
+from filtering.training.labelled import Item
 from filtering.training.settings import DEFAULT_START, TrainSettings
-from filtering.training.split import stratified_split
+from filtering.training.split import Split, stratified_split
 from filtering.training.start import choose_start
-from filtering.training.trainer import train
+from filtering.training.trainer import Trained, train
 from filtering.weights import WeightsError, load_yolo
 
 DEFAULTS = TrainSettings(data=Path("."))
@@ -68,24 +71,29 @@ def run(settings: TrainSettings) -> int:
     trained = train(settings, split, start, CLASSIFIER_CLASSES)
     print(f"weights: {trained.weights} ({trained.epochs_run} epochs, best {trained.best_epoch})")
     model = load_yolo(trained.weights, "classify", "trained")
-    facts = {
+    facts = _facts(settings, split, start.description, trained)
+    evaluate_and_report(model, split.val, found, facts, settings.out / REPORT_STEM)
+    return 0
+
+
+def _facts(settings: TrainSettings, split: Split, start: str, trained: Trained) -> dict[str, Any]:
+    """What the report says about the training, above its numbers."""
+    return {
         "title": "Front-facing classifier: evaluation on the held-out val split",
         "weights": str(trained.weights),
-        "starting_weights": start.description,
+        "starting_weights": start,
         "data": str(settings.data),
         "split": f"seed {settings.seed}, val fraction {settings.val_fraction}",
-        "train_images": {c: found.count(c) - _val(split.val, c) for c in CLASSIFIER_CLASSES},
+        "train_images": {c: _count(split.train, c) for c in CLASSIFIER_CLASSES},
         "train_images_balanced": trained.train_counts,
         "epochs": f"{trained.epochs_run} run of {settings.epochs}, best {trained.best_epoch}",
         "imgsz": settings.imgsz,
         "device": settings.device,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    evaluate_and_report(model, split.val, found, facts, settings.out / REPORT_STEM)
-    return 0
 
 
-def _val(items: list, label: str) -> int:
+def _count(items: Sequence[Item], label: str) -> int:
     return sum(item.label == label for item in items)
 
 

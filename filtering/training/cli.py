@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.training.labelled import DataError, LabelledSet, other_folders, read_labelled
+from filtering.training.labelled import DataError, Item, LabelledSet, other_folders, read_labelled
 from filtering.training.metrics import score
-from filtering.training.predict import Item, predict
+from filtering.training.predict import predict
 from filtering.training.report import Evaluation, write_report
 from filtering.weights import WeightsError
 

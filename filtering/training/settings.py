@@ -29,7 +29,7 @@ class TrainSettings:
     seed: int = 0  # the split, the oversampling and Ultralytics' own randomness
     val_fraction: float = 0.2  # of each class, held out to choose the best epoch and to report
     device: str = "cpu"
-    workers: int = 2  # image loading processes
+    workers: int = 2  # image loading processes on a GPU (Ultralytics loads in-process on a CPU)
     balance: bool = True  # oversample smaller classes in the train split
 
     @property

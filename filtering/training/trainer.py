@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filtering.training.settings import TrainSettings, ultralytics_args
 from filtering.training.split import Split, balanced, write_layout
@@ -45,7 +46,7 @@ def train(settings: TrainSettings, split: Split, start: Start, classes: Sequence
         )
 
 
-def _run(start: Start, args: dict[str, object]) -> object:
+def _run(start: Start, args: dict[str, Any]) -> Any:
     start.model.train(**args)
     trainer = start.model.trainer
     if not Path(trainer.best).is_file():
@@ -53,7 +54,7 @@ def _run(start: Start, args: dict[str, object]) -> object:
     return trainer
 
 
-def _best_epoch(trainer: object) -> int | None:
+def _best_epoch(trainer: Any) -> int | None:
     stopper = getattr(trainer, "stopper", None)
     best = getattr(stopper, "best_epoch", None)
     return None if best is None else int(best) + 1

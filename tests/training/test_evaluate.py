@@ -22,9 +22,10 @@ def test_evaluate_on_a_held_back_folder(trained: TrainedRun, tmp_path: Path) -> 
     data = held_back(tmp_path / "held_back")
     out = tmp_path / "eval"
     args = ("--data", str(data), "--weights", str(trained.weights), "--out", str(out))
-    result = run_script("evaluate", tmp_path, *args, "--imgsz", "64")
+    result = run_script("evaluate", tmp_path, *args)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "front_classifier_evaluation.json").read_text())
+    assert report["imgsz"] == 64  # the size it was trained at, read from the weights
     assert report["images"] == 19
     assert [report["per_class"][c]["images"] for c in CLASSIFIER_CLASSES] == [6, 6, 7]
     assert report["weights"] == str(trained.weights)
