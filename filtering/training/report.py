@@ -58,7 +58,7 @@ def as_html(evaluation: Evaluation) -> str:
     scores = evaluation.scores
     wrong = [p for p in evaluation.predictions if p.predicted != p.label]
     sections = [
-        table(["", ""], [(k, v) for k, v in evaluation.facts.items() if k != "title"]),
+        table(["", ""], [_fact(k, v) for k, v in evaluation.facts.items() if k != "title"]),
         f"<p>{len(evaluation.predictions)} images, accuracy {_num(scores.accuracy)}</p>",
         "<h2>Per class</h2>",
         table(
@@ -75,6 +75,12 @@ def as_html(evaluation: Evaluation) -> str:
         *_skipped_section(evaluation.skipped),
     ]
     return page(evaluation.title, sections)
+
+
+def _fact(key: str, value: object) -> tuple[str, str]:
+    if isinstance(value, dict):
+        value = ", ".join(f"{k} {v}" for k, v in value.items())
+    return key.replace("_", " "), str(value)
 
 
 def _matrix_rows(scores: Scores) -> list[list[object]]:

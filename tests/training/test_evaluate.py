@@ -9,6 +9,7 @@ from pathlib import Path
 from filtering.classes import CLASSIFIER_CLASSES
 from tests.training.conftest import TrainedRun, run_script
 from tests.training.crops import shape_crops
+from tests.training.reports import assert_report_matches_model
 
 
 def held_back(folder: Path) -> Path:
@@ -24,7 +25,7 @@ def test_evaluate_on_a_held_back_folder(trained: TrainedRun, tmp_path: Path) -> 
     args = ("--data", str(data), "--weights", str(trained.weights), "--out", str(out))
     result = run_script("evaluate", tmp_path, *args)
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((out / "front_classifier_evaluation.json").read_text())
+    report = assert_report_matches_model(out / "front_classifier_evaluation.json", trained.weights)
     assert report["imgsz"] == 64  # the size it was trained at, read from the weights
     assert report["images"] == 19
     assert [report["per_class"][c]["images"] for c in CLASSIFIER_CLASSES] == [6, 6, 7]

@@ -1,0 +1,40 @@
+"""Checking a report against a recomputation from the saved model's own predictions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from filtering.classes import CLASSIFIER_CLASSES
+
+
+def assert_report_matches_model(report_json: Path, weights: Path) -> dict:
+    """Run the weights on the report's images; its matrix and scores must follow from that."""
+    from ultralytics import YOLO
+
+    report = json.loads(report_json.read_text())
+    paths = [Path(p["path"]) for p in report["predictions"]]
+    truth = [p["label"] for p in report["predictions"]]
+    results = YOLO(str(weights)).predict(
+        [str(p) for p in paths], imgsz=report["imgsz"], verbose=False
+    )
+    predicted = [r.names[r.probs.top1] for r in results]
+
+    classes = list(CLASSIFIER_CLASSES)
+    matrix = [[0] * 3 for _ in classes]
+    for t, p in zip(truth, predicted, strict=True):
+        matrix[classes.index(t)][classes.index(p)] += 1
+    assert report["confusion"]["matrix"] == matrix
+    for i, label in enumerate(classes):
+        column, row = sum(r[i] for r in matrix), sum(matrix[i])
+        scores = report["per_class"][label]
+        assert (scores["images"], scores["predicted"]) == (row, column)
+        assert scores["recall"] == (round(matrix[i][i] / row, 4) if row else None)
+        assert scores["precision"] == (round(matrix[i][i] / column, 4) if column else None)
+    assert report["accuracy"] == round(sum(matrix[i][i] for i in range(3)) / len(paths), 4)
+    wrong = sum(t != p for t, p in zip(truth, predicted, strict=True))
+    html = report_json.with_suffix(".html").read_text()
+    assert f"Misclassified ({wrong})" in html
+    assert len(re.findall(r'<img src="data:image/jpeg', html)) == wrong
+    return report
