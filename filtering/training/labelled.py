@@ -64,7 +64,10 @@ def _image_files(class_folder: Path) -> list[Path]:
     if not class_folder.is_dir():
         return []
     return sorted(
-        p for p in class_folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        p
+        for p in class_folder.iterdir()
+        # Hidden files are half-written copies (the review tool's `.tmp-*`) or system files.
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
     )
 
 

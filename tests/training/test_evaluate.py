@@ -64,6 +64,7 @@ def test_unreadable_images_are_skipped_named_and_counted(
         (data / "front" / "front_3_000.jpg").read_bytes()[:300]
     )
     (data / "other" / "page.jpg").write_text("<html>not a picture</html>")
+    (data / "other" / ".tmp-half-written.jpg").write_bytes(b"")  # hidden: not counted at all
     out = tmp_path / "eval"
     args = ("--data", str(data), "--weights", str(trained.weights), "--out", str(out))
     result = run_script("evaluate", tmp_path, *args, "--imgsz", "64")
