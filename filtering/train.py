@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,25 +30,32 @@ from filtering.weights import WeightsError, load_yolo
 DEFAULTS = TrainSettings(data=Path("."))
 REPORT_STEM = "front_classifier_report"
 
+_OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
+    ("epochs", positive_int, "most epochs to train"),
+    ("patience", positive_int, "stop after this many epochs without a better val accuracy"),
+    ("imgsz", positive_int, "input size in pixels; give run.py the same --classifier-imgsz"),
+    ("batch", positive_int, "images per training step"),
+    ("workers", int, "image loading processes (GPU only: on a CPU Ultralytics uses none)"),
+    ("seed", int, "seed of the split, the balancing and the training"),
+    ("val_fraction", fraction, "share of each class held out to check the model"),
+]
+
 
 def parse_args(argv: list[str] | None = None) -> TrainSettings:
     p = argparse.ArgumentParser(prog="filtering/train.py", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="folder of <class>/*.jpg crops")
-    p.add_argument("--out", type=Path, default=DEFAULTS.out, help=f"(default {DEFAULTS.out})")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULTS.out,
+        help=f"folder for the weights and report (default {DEFAULTS.out})",
+    )
     p.add_argument("--weights", help=f"starting weights (default {DEFAULT_START})")
     p.add_argument("--device", default=DEFAULTS.device, help="cpu, or a GPU: 0, cuda:0, mps")
-    for name, kind in (
-        ("epochs", positive_int),
-        ("patience", positive_int),
-        ("imgsz", positive_int),
-        ("batch", positive_int),
-        ("workers", int),
-        ("seed", int),
-        ("val_fraction", fraction),
-    ):
+    for name, kind, text in _OPTIONS:
         default = getattr(DEFAULTS, name)
         flag = f"--{name.replace('_', '-')}"
-        p.add_argument(flag, type=kind, default=default, help=f"(default {default})")
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
     p.add_argument(
         "--no-balance",
         dest="balance",
