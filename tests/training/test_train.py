@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
-from tests.training.conftest import TrainedRun, snapshot
+from tests.training.conftest import TrainedRun, run_script, snapshot
 from tests.training.reports import assert_report_matches_model
 
 
@@ -60,3 +60,17 @@ def test_the_model_learnt_the_shapes(trained: TrainedRun) -> None:
     # Chance is 1/3; the detector's features make the three shapes easy in a few epochs.
     report = json.loads(trained.report_json.read_text())
     assert report["accuracy"] >= 0.66
+
+
+def test_a_classifier_as_starting_weights_is_fine_tuned(
+    trained: TrainedRun, tmp_path: Path
+) -> None:
+    quick = ("--imgsz", "64", "--epochs", "1", "--workers", "0")
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(trained.weights))
+    before = trained.weights.read_bytes()
+    result = run_script("train", tmp_path, *args, *quick)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"starting weights: classifier {trained.weights} (fine-tuned)" in result.stdout
+    report = json.loads((tmp_path / "front_classifier_report.json").read_text())
+    assert report["starting_weights"] == f"classifier {trained.weights} (fine-tuned)"
+    assert trained.weights.read_bytes() == before  # the model it started from is left alone
