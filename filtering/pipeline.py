@@ -7,8 +7,13 @@ models are never waiting on the disk.
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -32,24 +37,43 @@ class ModelFolderError(Exception):
     """The model's raw folder is missing or unusable; the message names it."""
 
 
-def run_model(
-    model: str, settings: FilterSettings, models: stages.Models
-) -> tuple[list[Record], dict[str, Record]]:
-    """Process what is new for `model`; return this run's records and all records by image ID."""
+@dataclass
+class ModelRun:
+    """What one run did: its records (the latest of each image), all records, seconds per step."""
+
+    done: list[Record]
+    records: dict[str, Record]
+    seconds: Counter[str] = field(default_factory=Counter)
+
+
+def run_model(model: str, settings: FilterSettings, models: stages.Models) -> ModelRun:
+    """Process what is new for `model`."""
     raw = settings.raw(model)
     if not raw.is_dir():
         raise ModelFolderError(f"no raw images for model {model!r}: {raw} is not a folder")
     records_path = settings.final(model) / RECORDS_NAME
     known, _ = load_records(records_path)
     todo = _todo(list_images(raw), known, models.classify is not None)
+    run = ModelRun([], known)
     log = RecordLog(records_path)
     try:
-        done = _run_batches(todo, known, settings, models, log, settings.crops(model))
-        done += place_candidates(known, settings, settings.final(model), log)
+        _run_batches(todo, run, settings, models, log, settings.crops(model))
+        with _timed(run.seconds, stages.NEAR):
+            run.done += place_candidates(known, settings, settings.final(model), log)
     finally:
         log.close()
-    latest = {record["image_id"]: record for record in done}  # placed after being a candidate
-    return list(latest.values()), known
+    latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
+    run.done = list(latest.values())
+    return run
+
+
+@contextmanager
+def _timed(seconds: Counter[str], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[step] += time.perf_counter() - start
 
 
 def _todo(paths: Sequence[Path], known: dict[str, Record], classifying: bool) -> list[Path]:
@@ -63,34 +87,42 @@ def _todo(paths: Sequence[Path], known: dict[str, Record], classifying: bool) ->
 
 def _run_batches(
     todo: list[Path],
-    known: dict[str, Record],
+    run: ModelRun,
     settings: FilterSettings,
     models: stages.Models,
     log: RecordLog,
     crops: Path,
-) -> list[Record]:
-    seen = _pixel_hashes(known, {p.stem for p in todo})
-    done: list[Record] = []
+) -> None:
+    seen = _pixel_hashes(run.records, {p.stem for p in todo})
     bars = _bars(len(todo))
+    clock = partial(_timed, run.seconds)
     with ThreadPoolExecutor(settings.workers) as pool:
-        for decoded in _decoded_batches(todo, settings, pool):
+        batches = _decoded_batches(todo, settings, pool)
+        while True:
+            with clock(stages.LOAD):  # only the wait for decoding not yet done ahead
+                decoded = next(batches, None)
+            if decoded is None:
+                break
             batch = stages.start_batch(decoded, settings.data)
             bars["decode"].update(len(decoded))
-            stages.drop_exact_duplicates(batch, seen)
-            stages.detect_and_crop(batch, models.detect, settings)
+            with clock(stages.EXACT):
+                stages.drop_exact_duplicates(batch, seen)
+            with clock(stages.DETECT):
+                stages.detect_and_crop(batch, models.detect, settings)
             bars["detect"].update(len(decoded))
             stored = stages.store_crops(batch, crops, pool, settings)
-            stages.classify(batch, models.classify, settings)
+            with clock(stages.CLASSIFY):
+                stages.classify(batch, models.classify, settings)
             bars["classify"].update(len(decoded))
-            for wait in stored:
-                wait()
-            _carry_over_outputs(batch.records, known, settings.data)
-            log.append(batch.records.values())
-            known.update(batch.records)
-            done.extend(batch.records.values())
+            with clock("write"):
+                for wait in stored:
+                    wait()
+                _carry_over_outputs(batch.records, run.records, settings.data)
+                log.append(batch.records.values())
+            run.records.update(batch.records)
+            run.done.extend(batch.records.values())
     for bar in bars.values():
         bar.close()
-    return done
 
 
 def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record], data: Path) -> None:

@@ -44,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str]
 _THRESHOLDS: list[tuple[str, type, str]] = [
     ("batch", int, "images per inference call"),
     ("workers", int, "decoding/encoding threads"),
+    ("threads", int, "inference threads (0: one per core)"),
     ("detector_conf", float, "detector confidence threshold"),
     ("detector_imgsz", int, "detector input size"),
     ("min_box_area", float, "smallest vehicle box, as a share of the photo"),
@@ -77,17 +78,19 @@ def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
         print(f"no images in {settings.raw(name)}: nothing to do")
         return True
     try:
-        done, records = run_model(name, settings, models)
+        run = run_model(name, settings, models)
     except ModelFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
     report = settings.final(name) / REPORT_NAME
-    if done:
-        print(format_table(stage_counts(done)))
+    if run.done:
+        print(format_table(stage_counts(run.done)))
+        print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))
     else:
         print("nothing new to process")
-    if done or not report.exists():
-        write_report(name, records, settings)
+    if run.done or not report.exists():
+        write_report(name, run.records, settings)
+    records = run.records
     counts = sorted(outcome_counts(records.values()).items())
     totals = ", ".join(f"{fate} {n:,}" for fate, n in counts) or "none kept"
     print(f"all images of {name}: {len(records):,} recorded; {totals}; report: {report}")

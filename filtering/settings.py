@@ -22,6 +22,9 @@ class FilterSettings:
     device: str = "cpu"
     batch: int = 8  # images per inference call
     workers: int = 2  # threads decoding and encoding images next to inference
+    # CPU threads for inference; 0: one per core. (Ultralytics otherwise runs PyTorch on one
+    # thread, which leaves the other cores idle while the detector works.)
+    threads: int = 0
     # The detector's own threshold: COCO boxes under 0.25 are mostly wrong on marketplace photos.
     detector_conf: float = 0.25
     detector_imgsz: int = 640

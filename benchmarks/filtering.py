@@ -1,0 +1,177 @@
+"""Benchmark: the filtering run over generated 1280x960 photos, next to a floor.
+
+The floor is the same models' inference alone on the same images, one image at a time, as a plain
+loop would do it: the detector on each file, then the classifier on the main vehicle's box. Each
+side runs in a fresh process, which reports its own time and peak memory. The pipeline runs at
+two image counts so that memory can be seen to stay flat. Last, the near-duplicate index on
+100,000 hashes.
+
+    python benchmarks/filtering.py [--images 2000] [--small 500] [--detector yolov8n.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from filtering import near_dups
+from tests.filter.scenes import bus_scene, empty_scene, labelled_crops
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DETECTOR = REPO.parent / "shared" / "models" / "yolov8n.pt"
+MODEL = "bench"
+
+
+def bus_photo() -> Path:
+    import ultralytics
+
+    return Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
+
+
+def make_photos(raw: Path, count: int, seed: int = 0) -> None:
+    """Marketplace-like photos: two in three show the bus somewhere, the rest show no vehicle."""
+    rng = random.Random(seed)
+    raw.mkdir(parents=True, exist_ok=True)
+    base = bus_scene(bus_photo())
+    for k in range(count):
+        photo = empty_scene(k, (1280, 960)) if k % 3 == 2 else _bus_variant(base, rng)
+        photo.save(raw / f"img{k:06d}.jpg", quality=85)
+
+
+def _bus_variant(base: Image.Image, rng: random.Random) -> Image.Image:
+    colour = tuple(rng.randrange(256) for _ in range(3))
+    canvas = Image.new("RGB", (1280, 960), colour)
+    scale = rng.uniform(0.6, 0.85)
+    bus = base.resize((int(base.width * scale), int(base.height * scale)))
+    bus = ImageOps.mirror(bus) if rng.random() < 0.5 else bus
+    canvas.paste(bus, (rng.randrange(0, 1280 - bus.width), rng.randrange(0, 960 - bus.height)))
+    return canvas
+
+
+def train_classifier(work: Path, detector: str) -> Path:
+    """A classifier of the right shape for timing (its answers do not matter here)."""
+    from ultralytics import YOLO
+
+    data = labelled_crops(bus_photo(), work / "labelled", per_class=8)
+    model = YOLO("yolov8n-cls.yaml").load(detector)
+    model.train(
+        data=str(data),
+        epochs=1,
+        imgsz=224,
+        batch=8,
+        workers=0,
+        plots=False,
+        verbose=False,
+        project=str(work / "runs"),
+        name="cls",
+        device="cpu",
+    )
+    return work / "runs" / "cls" / "weights" / "best.pt"
+
+
+def child_pipeline(data: Path, detector: str, classifier: str) -> dict:
+    from filtering.models import load_models
+    from filtering.pipeline import run_model
+    from filtering.settings import FilterSettings
+
+    settings = FilterSettings(data=data, detector=detector, classifier=Path(classifier))
+    models = load_models(settings)
+    start = time.perf_counter()
+    run = run_model(MODEL, settings, models)
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "images": len(run.done), "steps": dict(run.seconds)}
+
+
+def child_floor(data: Path, detector: str, classifier: str) -> dict:
+    from ultralytics import YOLO
+
+    detect, classify = YOLO(detector), YOLO(classifier)
+    paths = sorted((data / "raw" / MODEL).glob("*.jpg"))
+    start = time.perf_counter()
+    for path in paths:
+        [result] = detect.predict(str(path), classes=[2, 5, 7], conf=0.25, verbose=False)
+        if len(result.boxes):
+            x1, y1, x2, y2 = (int(v) for v in result.boxes.xyxy[0].tolist())
+            classify.predict(result.orig_img[y1:y2, x1:x2], imgsz=224, verbose=False)
+    return {"seconds": time.perf_counter() - start, "images": len(paths)}
+
+
+def in_child(kind: str, data: Path, detector: str, classifier: str) -> dict:
+    command = [sys.executable, __file__, "--child", kind, "--data", str(data)]
+    command += ["--detector", detector, "--classifier", classifier]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def near_duplicate_index(count: int = 100_000, distance: int = 6) -> tuple[float, int]:
+    """Seconds to find every close pair among `count` hashes, a tenth of them near copies."""
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**64 - 1, count, dtype=np.uint64, endpoint=True)
+    for k in range(count // 10):
+        hashes[count - 1 - k] = hashes[k] ^ np.uint64(1 << int(rng.integers(0, 64)))
+    start = time.perf_counter()
+    pairs = near_dups.close_pairs(hashes, distance)
+    near_dups.groups(count, pairs)
+    return time.perf_counter() - start, len(pairs)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--images", type=int, default=2000)
+    p.add_argument("--small", type=int, default=500, help="the smaller run, for memory")
+    default_detector = str(SHARED_DETECTOR) if SHARED_DETECTOR.exists() else "yolov8n.pt"
+    p.add_argument("--detector", default=default_detector)
+    p.add_argument("--classifier", default="")
+    p.add_argument("--child", choices=["pipeline", "floor"], help=argparse.SUPPRESS)
+    p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        run = child_pipeline if args.child == "pipeline" else child_floor
+        result = run(args.data, args.detector, args.classifier)
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    report(args)
+
+
+def report(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="scars-bench-") as tmp:
+        work = Path(tmp)
+        classifier = args.classifier or str(train_classifier(work, args.detector))
+        results = {}
+        for count in (args.small, args.images):
+            data = work / f"data{count}"
+            make_photos(data / "raw" / MODEL, count)
+            results[f"pipeline {count}"] = in_child("pipeline", data, args.detector, classifier)
+        big = work / f"data{args.images}"
+        results["floor"] = in_child("floor", big, args.detector, classifier)
+    for name, result in results.items():
+        rate = result["images"] / result["seconds"]
+        print(f"{name:>16}: {rate:6.2f} images/s, peak {result['peak_mb']:.0f} MB")
+        for step, seconds in result.get("steps", {}).items():
+            rate = result["images"] / max(seconds, 1e-9)
+            print(f"{'':>18}{step:<17} {seconds:7.1f} s  {rate:9.1f} images/s")
+    pipeline, floor = results[f"pipeline {args.images}"], results["floor"]
+    ratio = (pipeline["images"] / pipeline["seconds"]) / (floor["images"] / floor["seconds"])
+    print(f"pipeline / floor: {ratio:.2f}")
+    seconds, pairs = near_duplicate_index()
+    print(f"near-duplicate index, 100,000 hashes: {seconds:.2f} s ({pairs:,} close pairs)")
+
+
+if __name__ == "__main__":
+    main()
