@@ -23,7 +23,7 @@ def write_report(model: str, records: dict[str, Record], settings: FilterSetting
     sections = [
         f"<p>{len(ordered):,} raw images. The whole table is in {esc('records.jsonl')}.</p>",
         "<h2>Stages</h2>",
-        table(HEADER, table_rows(stage_counts(ordered))),
+        table(HEADER, table_rows(stage_counts(ordered)), text_columns=(len(HEADER) - 1,)),
     ]
     for fate in PLACED:
         members = [r for r in ordered if r["fate"] == fate]

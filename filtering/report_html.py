@@ -20,7 +20,7 @@ STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, td.text { text-align: left; }
 .sheet { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 1.5em; }
 figure { margin: 0; width: 170px; font-size: 11px; overflow-wrap: anywhere; }
 figure img { max-width: 160px; max-height: 160px; display: block; }
@@ -59,10 +59,19 @@ def contact_sheet(thumbs: Iterable[Thumb], size: int = 160) -> str:
     return '<div class="sheet">' + "".join(figures) + "</div>"
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], text_columns: Sequence[int] = ()
+) -> str:
+    """Numbers align right; the first column and `text_columns` hold words and align left."""
     head = "".join(f"<th>{esc(cell)}</th>" for cell in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(
+            f'<td class="text">{esc(cell)}</td>' if i in text_columns else f"<td>{esc(cell)}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
