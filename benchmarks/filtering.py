@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from filtering import near_dups
-from tests.filter.scenes import bus_scene, empty_scene, labelled_crops
+from tests.filter.scenes import bus_scene, empty_scene, labelled_crops, train_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DETECTOR = REPO.parent / "shared" / "models" / "yolov8n.pt"
@@ -62,25 +62,10 @@ def _bus_variant(base: Image.Image, rng: random.Random) -> Image.Image:
     return canvas
 
 
-def train_classifier(work: Path, detector: str) -> Path:
+def timing_classifier(work: Path, detector: str) -> Path:
     """A classifier of the right shape for timing (its answers do not matter here)."""
-    from ultralytics import YOLO
-
     data = labelled_crops(bus_photo(), work / "labelled", per_class=8)
-    model = YOLO("yolov8n-cls.yaml").load(detector)
-    model.train(
-        data=str(data),
-        epochs=1,
-        imgsz=224,
-        batch=8,
-        workers=0,
-        plots=False,
-        verbose=False,
-        project=str(work / "runs"),
-        name="cls",
-        device="cpu",
-    )
-    return work / "runs" / "cls" / "weights" / "best.pt"
+    return train_classifier(data, Path(detector), work / "runs", epochs=1, imgsz=224)
 
 
 def child_pipeline(data: Path, detector: str, classifier: str) -> dict:
@@ -152,7 +137,7 @@ def main() -> None:
 def report(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="scars-bench-") as tmp:
         work = Path(tmp)
-        classifier = args.classifier or str(train_classifier(work, args.detector))
+        classifier = args.classifier or str(timing_classifier(work, args.detector))
         results = {}
         for count in (args.small, args.images):
             data = work / f"data{count}"

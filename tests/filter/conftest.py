@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from filtering.settings import FilterSettings
-from tests.filter.scenes import labelled_crops
+from tests.filter.scenes import labelled_crops, train_classifier
 
 
 @pytest.fixture
@@ -21,24 +21,6 @@ def tiny_classifier(
 ) -> Path:
     """A front-facing classifier trained here in seconds: colour bus crops are `front`, grey
     ones `front_angled`, anything else `other` (see scenes.labelled_crops)."""
-    from ultralytics import YOLO
-
     root = tmp_path_factory.mktemp("classifier")
     data = labelled_crops(bus_photo, root / "data")
-    model = YOLO("yolov8n-cls.yaml").load(str(detector_weights))
-    model.train(
-        data=str(data),
-        epochs=25,
-        patience=100,
-        imgsz=64,
-        batch=16,
-        workers=0,
-        seed=0,
-        device="cpu",
-        plots=False,
-        amp=False,
-        verbose=False,
-        project=str(root / "runs"),
-        name="tiny",
-    )
-    return root / "runs" / "tiny" / "weights" / "best.pt"
+    return train_classifier(data, detector_weights, root / "runs", epochs=25, imgsz=64)

@@ -110,3 +110,26 @@ EXPECTED = {
     "broken_page": ("rejected", "load", "not_an_image"),
 }
 NEAR_GROUPS = (("a", "b", "c"), ("m", "m_cmyk"))
+
+
+def train_classifier(labelled: Path, start: Path, runs: Path, epochs: int, imgsz: int) -> Path:
+    """A YOLO classifier trained on `labelled` (Ultralytics' layout) from a detector's backbone."""
+    from ultralytics import YOLO
+
+    model = YOLO("yolov8n-cls.yaml").load(str(start))
+    model.train(
+        data=str(labelled),
+        epochs=epochs,
+        patience=100,
+        imgsz=imgsz,
+        batch=16,
+        workers=0,
+        seed=0,
+        device="cpu",
+        plots=False,
+        amp=False,
+        verbose=False,
+        project=str(runs),
+        name="classifier",
+    )
+    return runs / "classifier" / "weights" / "best.pt"
