@@ -71,7 +71,7 @@ def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, floa
     )
     found = read_labelled(data, CLASSIFIER_CLASSES, require_all=True)
     split = stratified_split(found.items, CLASSIFIER_CLASSES, settings.val_fraction, settings.seed)
-    start = choose_start(settings.weights)
+    start = choose_start(settings.weights, settings.seed)
     begins: list[float] = []
     ends: list[float] = []
     start.model.add_callback("on_train_epoch_start", lambda _: begins.append(time.perf_counter()))
@@ -92,7 +92,7 @@ def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, floa
 
 def train_floor(settings: TrainSettings, n_images: int) -> float:
     """Forward, backward and step of the bare classifier over `n_images` random images."""
-    model = choose_start(settings.weights).model.model
+    model = choose_start(settings.weights, settings.seed).model.model
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     x = torch.rand(settings.batch, 3, settings.imgsz, settings.imgsz)

@@ -73,7 +73,7 @@ def run(settings: TrainSettings) -> int:
     print(
         f"split (seed {settings.seed}): {len(split.train)} to train on, {len(split.val)} to check"
     )
-    start = choose_start(settings.weights)
+    start = choose_start(settings.weights, settings.seed)
     print(f"starting weights: {start.description}")
     trained = train(settings, split, start, CLASSIFIER_CLASSES)
     print(f"weights: {trained.weights} ({trained.epochs_run} epochs, best {trained.best_epoch})")

@@ -18,8 +18,16 @@ class Start:
     description: str  # what the user is told and the report records
 
 
-def choose_start(weights: str | None) -> Start:
-    """The model training begins from; `weights` None means the default, downloaded if needed."""
+def choose_start(weights: str | None, seed: int) -> Start:
+    """The model training begins from; `weights` None means the default, downloaded if needed.
+
+    Seeded first: layers the starting weights do not fill (a new head, or everything from scratch)
+    get random values here, before Ultralytics seeds its own training, and the trainer starts
+    from them; without the seed the same command would give a different model each time.
+    """
+    import torch
+
+    torch.manual_seed(seed)
     if weights is None:
         return _default_start()
     path = Path(weights)

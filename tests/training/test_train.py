@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
-from tests.training.conftest import TrainedRun, run_script, snapshot
+from tests.training.conftest import QUICK, TrainedRun, run_script, snapshot
 from tests.training.reports import assert_report_matches_model
 
 
@@ -74,3 +74,14 @@ def test_a_classifier_as_starting_weights_is_fine_tuned(
     report = json.loads((tmp_path / "front_classifier_report.json").read_text())
     assert report["starting_weights"] == f"classifier {trained.weights} (fine-tuned)"
     assert trained.weights.read_bytes() == before  # the model it started from is left alone
+
+
+def test_the_same_seed_trains_the_same_model(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *QUICK)
+    assert result.returncode == 0, result.stderr[-3000:]
+    again = json.loads((tmp_path / "front_classifier_report.json").read_text())
+    first = json.loads(trained.report_json.read_text())
+    assert again["predictions"] == first["predictions"]  # same split, same confidences
