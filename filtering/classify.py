@@ -23,6 +23,8 @@ class Verdict:
 
 Classify = Callable[[Sequence[Image.Image]], list[Verdict]]
 
+FALLBACK_IMGSZ = 224  # Ultralytics' classification default, for weights that do not say
+
 
 class Classifier:
     """A YOLO classifier loaded once and asked in batches."""
@@ -30,6 +32,8 @@ class Classifier:
     def __init__(self, model: object, settings: FilterSettings) -> None:
         self.model = model
         self.settings = settings
+        trained_at = model.overrides.get("imgsz") if hasattr(model, "overrides") else None
+        self.imgsz = settings.classifier_imgsz or int(trained_at or FALLBACK_IMGSZ)
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Classifier:
@@ -47,7 +51,7 @@ class Classifier:
             return []
         results = self.model.predict(
             list(crops),
-            imgsz=self.settings.classifier_imgsz,
+            imgsz=self.imgsz,
             device=self.settings.device,
             verbose=False,
         )

@@ -50,7 +50,7 @@ _THRESHOLDS: list[tuple[str, type, str]] = [
     ("min_box_area", float, "smallest vehicle box, as a share of the photo"),
     ("edge_margin", float, "a box this close to the left/right edge is cut off"),
     ("crop_margin", float, "context kept around the box"),
-    ("classifier_imgsz", int, "classifier input size"),
+    ("classifier_imgsz", int, "classifier input size (0: the size it was trained at)"),
     ("front_conf", float, "front at least this confident goes to clean"),
     ("near_duplicate_distance", int, "max pHash distance (bits of 64) of near-duplicates"),
     ("max_pixels", int, "larger images are rejected"),

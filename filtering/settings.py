@@ -35,7 +35,8 @@ class FilterSettings:
     # Context kept around the box (share of its width and height): the classifier and a person
     # both judge the view better with a little of the surroundings.
     crop_margin: float = 0.05
-    classifier_imgsz: int = 224
+    # 0: the size the classifier was trained at, as its weights record it.
+    classifier_imgsz: int = 0
     # `front` at least this confident goes to clean; less confident fronts to questionable.
     front_conf: float = 0.80
     # Perceptual hashes at most this many bits apart (of 64) are the same picture; crops make

@@ -31,9 +31,8 @@ def test_routing(verdict: Verdict, fate: str, reason: str | None) -> None:
 def test_the_trained_classifier_tells_the_views_apart(
     tiny_classifier: Path, bus_photo: Path
 ) -> None:
-    classify = Classifier.from_weights(
-        FilterSettings(classifier=tiny_classifier, classifier_imgsz=64)
-    )
+    classify = Classifier.from_weights(FilterSettings(classifier=tiny_classifier))
+    assert classify.imgsz == 64  # the size it was trained at, read from the weights
     bus = bus_scene(bus_photo).crop((250, 220, 1060, 780))
     verdicts = classify([bus, gray(bus), empty_scene(7)])
     assert [v.label for v in verdicts] == ["front", "front_angled", "other"]

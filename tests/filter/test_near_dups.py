@@ -42,10 +42,14 @@ def test_the_index_finds_what_every_pair_finds(distance: int) -> None:
     assert found == expected
 
 
-def test_large_buckets_are_compared_in_blocks() -> None:
-    hashes = np.zeros(near_dups.BLOCK * 2 + 5, dtype=np.uint64)  # all in one bucket
-    pairs = near_dups.close_pairs(hashes, 2)
-    assert len(pairs) == len(hashes) * (len(hashes) - 1) // 2
+def test_large_buckets_are_compared_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(near_dups, "BLOCK", 16)
+    rng = np.random.default_rng(5)
+    # 40 hashes that differ only in their lowest 5 bits: one bucket, compared 16 rows at a time.
+    hashes = np.uint64(0xA5A5_0F0F_3C3C_0000) | rng.integers(0, 32, 40).astype(np.uint64)
+    found = {tuple(pair) for pair in near_dups.close_pairs(hashes, 3).tolist()}
+    assert len(found) > 300
+    assert found == _brute_force(hashes, 3)
 
 
 def test_a_negative_distance_switches_the_stage_off() -> None:
