@@ -12,7 +12,7 @@ from PIL import Image
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.weights import WeightsError, load_yolo
+from filtering.weights import WeightsError, load_yolo, use_threads
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Classifier:
     def __call__(self, crops: Sequence[Image.Image]) -> list[Verdict]:
         if not crops:
             return []
+        use_threads(self.settings.threads)
         results = self.model.predict(
             list(crops),
             imgsz=self.imgsz,

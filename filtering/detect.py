@@ -13,7 +13,7 @@ from PIL import Image
 
 from filtering.classes import VEHICLE_CLASSES
 from filtering.settings import FilterSettings
-from filtering.weights import load_yolo
+from filtering.weights import load_yolo, use_threads
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Detector:
         others shared its batch (and a resumed run would decide differently)."""
         found: dict[int, list[Box]] = {}
         for indices in _same_size(images).values():
+            use_threads(self.settings.threads)
             results = self.model.predict(
                 [images[i] for i in indices],
                 classes=list(VEHICLE_CLASSES),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from filtering.pipeline import ModelFolderError
@@ -15,7 +14,6 @@ def load_models(settings: FilterSettings) -> Models:
     from filtering.classify import Classifier  # ultralytics imports only once work is certain
     from filtering.detect import Detector
 
-    _set_threads(settings.threads)
     detect = Detector.from_weights(settings)
     if not settings.classifier.exists():
         print(
@@ -26,12 +24,6 @@ def load_models(settings: FilterSettings) -> Models:
         )
         return Models(detect, None)
     return Models(detect, Classifier.from_weights(settings))
-
-
-def _set_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads if threads > 0 else os.cpu_count() or 1)
 
 
 def model_names(settings: FilterSettings, chosen: list[str] | None) -> list[str]:

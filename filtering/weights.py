@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,19 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     if model.task != task:
         raise WeightsError(f"{what} weights {name} are a {model.task} model, not a {task} model")
     return model
+
+
+def use_threads(threads: int) -> None:
+    """PyTorch's CPU threads for inference; 0: one per core.
+
+    Called before every inference: Ultralytics sets one thread fewer than the cores when it sets
+    up a predictor, which on a 2-core machine leaves one core idle while the model works.
+    """
+    import torch
+
+    wanted = threads if threads > 0 else os.cpu_count() or 1
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
 
 
 def _downloadable(name: str) -> bool:
