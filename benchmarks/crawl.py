@@ -4,7 +4,11 @@ The floor is the same pictures fetched and converted by a plain threaded loop (H
 decode, JPEG encode, write), measured in the same run against the same server. The site answers
 every request after `--latency` seconds, as a remote server would; politeness is off.
 
-    python benchmarks/crawl.py [--images 5000] [--latency 0.05] [--floor-threads 8]
+The defaults compare like with like: the crawler's default picture size, and as many floor
+threads as the crawl has requests in flight.
+
+    python benchmarks/crawl.py [--images 5000] [--size 1280x960] [--latency 0.05]
+                               [--floor-threads 32] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -129,9 +133,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--per-listing", type=int, default=20)
-    parser.add_argument("--size", default="480x360", help="picture size (WIDTHxHEIGHT)")
+    parser.add_argument("--size", default="1280x960", help="picture size (WIDTHxHEIGHT)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
-    parser.add_argument("--floor-threads", type=int, default=8)
+    parser.add_argument("--floor-threads", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "crawl.json")
     args = parser.parse_args()

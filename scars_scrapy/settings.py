@@ -82,6 +82,9 @@ IMAGES_STORE = "data/raw"
 IMAGES_EXPIRES = 36500
 # Pillow's own limit; anything larger is rejected as a decompression bomb, not decoded.
 SCARS_MAX_IMAGE_PIXELS = 89_478_485
+# Threads decoding and re-encoding photos beside the downloads; 0 is one per core. More threads
+# than cores only hold more decoded photos in memory at once.
+SCARS_CONVERT_THREADS = 0
 ITEM_PIPELINES = {
     "scars_scrapy.pipelines.dedup.ImageIdDedupPipeline": 100,
     "scars_scrapy.pipelines.images.StoreImagesPipeline": 200,

@@ -1,11 +1,13 @@
 """Scrapy's ImagesPipeline storing `<store>/<folder>/<image_id>.jpg`, written atomically.
 
 ImagesPipeline downloads through the engine, converts WebP/PNG to RGB JPEG and stores; this
-subclass only names the files, refuses unsafe names, and turns failures into counted drops.
+subclass names the files, refuses unsafe names, converts in worker threads, and turns failures
+into counted drops.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -13,7 +15,7 @@ import uuid
 import warnings
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from itemadapter import ItemAdapter
 from PIL import Image, UnidentifiedImageError
@@ -21,9 +23,13 @@ from scrapy.exceptions import DropItem
 from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.pipelines.media import _MediaRequestFiltered
+from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
+from twisted.internet.defer import DeferredSemaphore
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 INCOMING = ".incoming"
 # FilesPipeline's own error messages.
@@ -82,6 +89,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class WorkerThreads:
+    """Threads for the pipeline's CPU work (0: one per core), started with the crawl and stopped
+    with the reactor."""
+
+    def __init__(self, threads: int) -> None:
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        self.reactor = reactor
+        threads = threads if threads > 0 else os.cpu_count() or 1
+        self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="scars-convert")
+        self.pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        return await maybe_deferred_to_future(deferToThreadPool(self.reactor, self.pool, work))
+
+
 def failure_reason(failure: Failure) -> str:
     """A short snake_case reason for a failed image, for the `scars/dropped/<reason>` stat.
 
@@ -121,7 +145,19 @@ class StoreImagesPipeline(ImagesPipeline):
         # Larger images are refused before decoding; Pillow only warns between 1x and 2x.
         Image.MAX_IMAGE_PIXELS = crawler.settings.getint("SCARS_MAX_IMAGE_PIXELS")
         warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
-        return super().from_crawler(crawler)
+        pipeline = super().from_crawler(crawler)
+        # Each item holds its downloaded picture until a worker thread has converted it; without
+        # a bound, downloads outpace conversion and the pictures pile up in memory.
+        pipeline.in_flight = DeferredSemaphore(2 * crawler.settings.getint("CONCURRENT_REQUESTS"))
+        pipeline.workers = WorkerThreads(crawler.settings.getint("SCARS_CONVERT_THREADS"))
+        return pipeline
+
+    async def process_item(self, item: Any) -> Any:
+        await maybe_deferred_to_future(self.in_flight.acquire())
+        try:
+            return await super().process_item(item)
+        finally:
+            self.in_flight.release()
 
     def file_path(
         self,
@@ -141,6 +177,34 @@ class StoreImagesPipeline(ImagesPipeline):
                 self.crawler.stats.inc_value("scars/dropped/unsafe_name")
                 raise DropItem(f"{name} {adapter.get(name)!r} is not a safe file name")
         return super().get_media_requests(item, info)
+
+    async def image_downloaded(
+        self,
+        response: Response,
+        request: Request,
+        info: MediaPipeline.SpiderInfo,
+        *,
+        item: Any = None,
+    ) -> str:
+        # Decoding and encoding run in worker threads: Pillow releases the GIL while it
+        # works, so conversions use every core and the engine goes on downloading meanwhile. On
+        # the reactor's thread alone they were the crawl's limit at the default picture size.
+        converted = await self.workers.run(
+            lambda: list(self.get_images(response, request, info, item=item))
+        )
+        checksum = ""
+        for path, image, buffer in converted:
+            checksum = checksum or hashlib.md5(buffer.getvalue(), usedforsecurity=False).hexdigest()
+            await ensure_awaitable(
+                self.store.persist_file(
+                    path,
+                    buffer,
+                    info,
+                    meta={"width": image.width, "height": image.height},
+                    headers={"Content-Type": "image/jpeg"},
+                )
+            )
+        return checksum
 
     def item_completed(
         self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
