@@ -182,6 +182,15 @@ def search_url(
     return f"{origin}{path}?{urlencode(query)}"
 
 
+def band_text(band: PriceBand) -> str:
+    """A price band as a person reads it: `any price`, `prices 50,000-74,999`, `prices from
+    150,000`."""
+    low, high = band
+    if high is None:
+        return "any price" if low is None else f"prices from {low:,}"
+    return f"prices {low or 0:,}-{high:,}"
+
+
 def split_band(band: PriceBand) -> list[PriceBand]:
     """Smaller price bands covering `band` (bounds inclusive); [] when it cannot be split."""
     low, high = band

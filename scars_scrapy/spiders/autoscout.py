@@ -67,35 +67,75 @@ class AutoscoutSpider(scrapy.Spider):
     def _page_meta(self) -> dict[str, Any]:
         return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
 
-    def _search(self, year: int, page: int, band: site.PriceBand) -> scrapy.Request:
+    def _search(
+        self, year: int, page: int, band: site.PriceBand, parent: site.PriceBand | None = None
+    ) -> scrapy.Request:
         car, origin = self.config.car, self.config.origin
         return scrapy.Request(
             site.search_url(origin, car.make, car.model, car.version, year, page, band),
             callback=self.parse_search,
             errback=self.page_failed,
-            cb_kwargs={"year": year, "page": page, "band": band},
+            cb_kwargs={"year": year, "page": page, "band": band, "parent": parent},
             meta=self._page_meta(),
         )
 
     def parse_search(
-        self, response: Response, year: int, page: int, band: site.PriceBand
+        self,
+        response: Response,
+        year: int,
+        page: int,
+        band: site.PriceBand,
+        parent: site.PriceBand | None = None,
     ) -> Iterator[scrapy.Request]:
         props = yield from self._props(response)
         if props is None:
             return
         result = site.parse_search(props)
         self.crawler.stats.inc_value("scars/pages/search")
-        if page == 1 and result.number_of_results > self.config.page_cap * site.PAGE_SIZE:
+        reachable = self.config.page_cap * site.PAGE_SIZE
+        if page == 1:
+            self._count_slice(year, band, parent, result.number_of_results)
+        if page == 1 and result.number_of_results > reachable:
             bands = site.split_band(band)
             if bands:
                 self.crawler.stats.inc_value("scars/slices/split")
-                yield from (self._search(year, 1, smaller) for smaller in bands)
+                yield from (self._search(year, 1, smaller, parent=band) for smaller in bands)
                 return
-            self.crawler.stats.inc_value("scars/slices/over_cap")
-            self.logger.warning("Year %d, prices %s: over the cap, cannot split", year, band)
+            self._out_of_reach("past_page_cap", result.number_of_results - reachable)
+            self.logger.warning(
+                "Year %d, %s: %d results, over the cap and cannot be split; %d are out "
+                "of reach", year, site.band_text(band), result.number_of_results,
+                result.number_of_results - reachable,
+            )  # fmt: skip
         yield from self._listings(response, result.listings)
         if result.listings and page < self.config.page_cap:
-            yield self._search(year, page + 1, band)
+            yield self._search(year, page + 1, band, parent)
+
+    def _count_slice(
+        self, year: int, band: site.PriceBand, parent: site.PriceBand | None, results: int
+    ) -> None:
+        """Listings without a price (price on request) are in a year's results but in none of
+        its price bands: once every band of a split slice has reported, the difference is
+        counted as out of reach, so an incomplete crawl says so."""
+        counts: dict[tuple[int, site.PriceBand], int] = self.state.setdefault("slices", {})
+        counts[(year, band)] = results
+        settled: set[tuple[int, site.PriceBand]] = self.state.setdefault("settled", set())
+        if parent is None or (year, parent) in settled:
+            return
+        bands = [(year, smaller) for smaller in site.split_band(parent)]
+        if any(key not in counts for key in bands):
+            return
+        settled.add((year, parent))
+        missing = counts[(year, parent)] - sum(counts[key] for key in bands)
+        if missing > 0:
+            self._out_of_reach("no_price_band", missing)
+            self.logger.warning(
+                "Year %d, %s: %d listings are in none of its price bands (no price "
+                "shown?) and out of reach", year, site.band_text(parent), missing,
+            )  # fmt: skip
+
+    def _out_of_reach(self, reason: str, listings: int) -> None:
+        self.crawler.stats.inc_value(f"scars/listings/out_of_reach/{reason}", listings)
 
     def _listings(
         self, response: Response, refs: tuple[site.ListingRef, ...]

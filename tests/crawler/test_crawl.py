@@ -116,3 +116,26 @@ def test_obeying_robots_txt_reaches_no_listing(
     assert crawl.count("dropped/page_IgnoreRequest") == 3
     assert crawl.count("images/stored") == 0
     assert "ROBOTSTXT_OBEY is True" in crawl.log
+
+
+def test_listings_out_of_reach_are_counted(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    """A year over the cap is split by price. Listings without a price are in none of the bands,
+    and a band of one single price over the cap cannot be split: both are counted and logged."""
+    _, origin = test_site
+    priced = [inventory.add(2021, 20_000 + number * 100, 2) for number in range(40)]
+    unpriced = [inventory.add(2021, None, 2) for _ in range(3)]
+    same_price = [inventory.add(2023, 50_000, 2) for _ in range(45)]
+
+    crawl = run_crawl(origin, tmp_path / "raw", args={"years": "2021-2023"})
+
+    assert crawl.returncode == 0, crawl.log
+    assert crawl.count("listings/out_of_reach/no_price_band") == len(unpriced)
+    assert crawl.count("listings/out_of_reach/past_page_cap") == len(same_price) - 40
+    assert "2021, any price: 3 listings are in none of its price bands" in crawl.log
+    assert "2023, prices 50,000-50,000: 45 results, over the cap and cannot be split" in crawl.log
+    stored = {path.stem for path in (tmp_path / "raw" / MODEL).glob("*.jpg")}
+    assert {i for listing in priced for i in listing.image_ids} <= stored
+    assert not {i for listing in unpriced for i in listing.image_ids} & stored
+    assert crawl.count("listings/seen") == len(priced) + 40

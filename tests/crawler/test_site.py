@@ -218,6 +218,19 @@ def test_split_band(band: site.PriceBand, expected: list[site.PriceBand]) -> Non
     assert site.split_band(band) == expected
 
 
+@pytest.mark.parametrize(
+    ("band", "expected"),
+    [
+        ((None, None), "any price"),
+        ((50_000, 74_999), "prices 50,000-74,999"),
+        ((None, 4_999), "prices 0-4,999"),
+        ((150_000, None), "prices from 150,000"),
+    ],
+)
+def test_band_text(band: site.PriceBand, expected: str) -> None:
+    assert site.band_text(band) == expected
+
+
 def test_split_band_ladder_covers_all_prices() -> None:
     bands = site.split_band((None, None))
     assert bands[0][0] == 0 and bands[-1][1] is None

@@ -37,7 +37,7 @@ def guid(*parts: object) -> str:
 class Listing:
     id: str
     year: int
-    price: int
+    price: int | None  # None: price on request, in no price band of the search
     image_ids: list[str]
     status: str = "live"  # live | sold (410) | sold_redirect (301 to search) | moved (308)
     extra_images: list[str] = field(default_factory=list)  # full URLs served as they are
@@ -77,7 +77,7 @@ class Inventory:
         self.sponsored: Listing | None = None
         self.origin = ""
 
-    def add(self, year: int, price: int, images: int, status: str = "live") -> Listing:
+    def add(self, year: int, price: int | None, images: int, status: str = "live") -> Listing:
         number = len(self.listings)
         listing_id = guid("listing", number)
         image_ids = [guid("image", number, i) for i in range(images)]
@@ -94,9 +94,14 @@ class Inventory:
 
         year_from, year_to = number("fregfrom", 0), number("fregto", 9999)
         low, high = number("pricefrom", 0), number("priceto", 10**9)
+        any_price = "pricefrom" not in query and "priceto" not in query
+
+        def in_band(price: int | None) -> bool:
+            return any_price if price is None else low <= price <= high
+
         matching = [
             item for item in self.listings.values()
-            if year_from <= item.year <= year_to and low <= item.price <= high
+            if year_from <= item.year <= year_to and in_band(item.price)
             and item is not self.sponsored
         ]  # fmt: skip
         page = number("page", 1)
@@ -114,7 +119,7 @@ class Inventory:
         raw["id"], raw["url"] = listing.id, listing.url
         raw["images"] = [self.picture_url(listing, i, "250x188") for i in listing.image_ids]
         raw["tracking"]["firstRegistration"] = f"06-{listing.year}"
-        raw["tracking"]["price"] = str(listing.price)
+        raw["tracking"]["price"] = "" if listing.price is None else str(listing.price)
         return raw
 
     def details(self, listing: Listing) -> dict[str, Any]:
