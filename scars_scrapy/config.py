@@ -28,6 +28,8 @@ class CrawlConfig:
     car: CarModel
     folder: str
     years: tuple[int, ...]
+    # No `years` argument: every year is wanted, cars without a registration year (new) too.
+    every_year: bool
     page_cap: int
     image_size: str
     image_format: str
@@ -58,6 +60,7 @@ def build_config(args: Mapping[str, str], settings: BaseSettings) -> CrawlConfig
         car=car,
         folder=folder,
         years=years,
+        every_year=not args.get("years"),
         page_cap=_positive(settings, "SCARS_PAGE_CAP"),
         image_size=_image_size(settings.get("SCARS_IMAGE_SIZE")),
         image_format=_image_format(settings.get("SCARS_IMAGE_FORMAT")),

@@ -32,6 +32,7 @@ _YEAR_MONTH = re.compile(
 PRICE_LADDER = (0, 5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 50_000, 75_000, 100_000, 150_000)
 
 PriceBand = tuple[int | None, int | None]
+ANY_PRICE: PriceBand = (None, None)
 
 
 class PageDataError(ValueError):
@@ -169,12 +170,21 @@ def normalize_site(site: str) -> str:
 
 
 def search_url(
-    origin: str, make: str, model: str, version: str | None, year: int, page: int, band: PriceBand
+    origin: str,
+    make: str,
+    model: str,
+    version: str | None,
+    year: int | None,
+    page: int,
+    band: PriceBand,
 ) -> str:
-    """A search page of one first-registration year and price band; `page` counts from 1."""
+    """A search page of one first-registration year (None: any, or none) and price band; `page`
+    counts from 1."""
     path = f"/lst/{make}/{model}" + (f"/ve_{version}" if version else "")
     query: dict[str, str | int] = {"atype": "C", "sort": "standard", "desc": 0}
-    query |= {"fregfrom": year, "fregto": year, "page": page}
+    if year is not None:
+        query |= {"fregfrom": year, "fregto": year}
+    query["page"] = page
     if band[0] is not None:
         query["pricefrom"] = band[0]
     if band[1] is not None:

@@ -1,7 +1,9 @@
 """`scrapy crawl autoscout -a model=range-rover-vogue`: every photo of every listing of a model.
 
 The search is walked per first-registration year, page by page; a year with more results than
-the site shows is split into price bands. Each listing's detail page gives all its photos.
+the site shows is split into price bands. When every year is wanted, the search without a year
+filter is walked too if the years do not add up to its total (new cars have no registration).
+Each listing's detail page gives all its photos; listings out of reach are counted by reason.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ class AutoscoutSpider(scrapy.Spider):
             self.state: dict[str, Any] = {}
         self.state.setdefault("listings", set())
         for year in self.config.years:
-            yield self._search(year, 1, (None, None))
+            yield self._search(year, 1, site.ANY_PRICE)
+        if self.config.every_year:
+            yield self._unfiltered(1, walk=False)
 
     def _page_meta(self) -> dict[str, Any]:
         return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
@@ -95,6 +99,8 @@ class AutoscoutSpider(scrapy.Spider):
         reachable = self.config.page_cap * site.PAGE_SIZE
         if page == 1:
             self._count_slice(year, band, parent, result.number_of_results)
+            if band == site.ANY_PRICE:
+                yield from self._settle_years()
         if page == 1 and result.number_of_results > reachable:
             bands = site.split_band(band)
             if bands:
@@ -133,6 +139,69 @@ class AutoscoutSpider(scrapy.Spider):
                 "Year %d, %s: %d listings are in none of its price bands (no price "
                 "shown?) and out of reach", year, site.band_text(parent), missing,
             )  # fmt: skip
+
+    def _unfiltered(self, page: int, walk: bool) -> scrapy.Request:
+        """The search without a year filter. Its total shows whether some listings have no
+        first registration in the years searched (new cars); only then are its pages walked."""
+        car, origin = self.config.car, self.config.origin
+        return scrapy.Request(
+            site.search_url(origin, car.make, car.model, car.version, None, page, site.ANY_PRICE),
+            callback=self.parse_unfiltered,
+            errback=self.page_failed,
+            cb_kwargs={"page": page, "walk": walk},
+            meta=self._page_meta(),
+            dont_filter=walk and page == 1,  # fetched once already, for its total
+        )
+
+    def parse_unfiltered(self, response: Response, page: int, walk: bool) -> Iterator[Any]:
+        props = yield from self._props(response)
+        if props is None:
+            return
+        result = site.parse_search(props)
+        self.crawler.stats.inc_value("scars/pages/search")
+        if not walk:
+            self.state["unfiltered_total"] = result.number_of_results
+            yield from self._settle_years()
+            return
+        outside = [ref for ref in result.listings if not self._in_years(ref)]
+        found: set[str] = self.state["outside_years_found"]
+        found.update(ref.id for ref in outside)
+        yield from self._listings(response, outside)
+        if result.listings and page < self.config.page_cap:
+            yield self._unfiltered(page + 1, walk=True)
+            return
+        missing = self.state["outside_years"] - len(found)
+        self.crawler.stats.set_value("scars/listings/outside_years", len(found))
+        if missing > 0:
+            self._out_of_reach("no_registration_year", missing)
+            self.logger.warning(
+                "%d listings without a first registration in the years searched are out of "
+                "reach: the search without a year filter shows only %d pages",
+                missing, self.config.page_cap,
+            )  # fmt: skip
+
+    def _in_years(self, ref: site.ListingRef) -> bool:
+        registered = ref.first_registration
+        return registered is not None and int(registered[:4]) in self.config.years
+
+    def _settle_years(self) -> Iterator[scrapy.Request]:
+        """Once the unfiltered total and every year's total are known: if the years add up to
+        less, walk the unfiltered search for the listings no year search can reach."""
+        counts = self.state.get("slices", {})
+        years = self.config.years
+        if "unfiltered_total" not in self.state or "outside_years" in self.state:
+            return
+        if any((year, site.ANY_PRICE) not in counts for year in years):
+            return
+        missing = self.state["unfiltered_total"] - sum(counts[(y, site.ANY_PRICE)] for y in years)
+        self.state["outside_years"] = missing
+        if missing > 0:
+            self.logger.info(
+                "%d listings have no first registration in %d-%d (new cars?): walking the "
+                "search without a year filter for them", missing, years[0], years[-1],
+            )  # fmt: skip
+            self.state["outside_years_found"] = set()
+            yield self._unfiltered(1, walk=True)
 
     def _out_of_reach(self, reason: str, listings: int) -> None:
         self.crawler.stats.inc_value(f"scars/listings/out_of_reach/{reason}", listings)

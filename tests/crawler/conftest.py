@@ -44,16 +44,18 @@ class Crawl:
 
 
 def crawl_command(
-    origin: str, store: Path, *, args: dict[str, str] | None = None,
+    origin: str, store: Path, *, args: dict[str, str | None] | None = None,
     settings: dict[str, str] | None = None,
 ) -> tuple[list[str], Path]:  # fmt: skip
-    """The `scrapy crawl autoscout` command line for the local site, and its summary file."""
+    """The `scrapy crawl autoscout` command line for the local site, and its summary file. An
+    argument given as None is left out (`years`: every year, the spider's default)."""
     summary_file = store.parent / f"summary-{len(list(store.parent.glob('summary-*')))}.json"
     arguments = {"site": origin, "model": MODEL, "years": "2019-2022"} | (args or {})
     options = FAST | {"IMAGES_STORE": str(store), "SCARS_SUMMARY_FILE": str(summary_file)}
     command = [sys.executable, "-m", "scrapy", "crawl", "autoscout"]
     for name, value in arguments.items():
-        command += ["-a", f"{name}={value}"]
+        if value is not None:
+            command += ["-a", f"{name}={value}"]
     for name, value in (options | (settings or {})).items():
         command += ["-s", f"{name}={value}"]
     return command, summary_file
@@ -64,7 +66,7 @@ def read_summary(summary_file: Path) -> dict[str, Any]:
 
 
 def run_crawl(
-    origin: str, store: Path, *, args: dict[str, str] | None = None,
+    origin: str, store: Path, *, args: dict[str, str | None] | None = None,
     settings: dict[str, str] | None = None, timeout: float = 120,
 ) -> Crawl:  # fmt: skip
     """A real `scrapy crawl autoscout` in a subprocess against the local site."""

@@ -139,3 +139,47 @@ def test_listings_out_of_reach_are_counted(
     assert {i for listing in priced for i in listing.image_ids} <= stored
     assert not {i for listing in unpriced for i in listing.image_ids} & stored
     assert crawl.count("listings/seen") == len(priced) + 40
+
+
+def test_listings_without_a_registration_year_are_walked_for(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    """New cars have no first registration, so no year search shows them. With every year
+    wanted (no `years` argument), the search without a year filter is walked for them."""
+    site, origin = test_site
+    # The site lists them first here: the cap (2 pages) of the unfiltered search holds them all.
+    new_cars = [inventory.add(None, 90_000 + number, 3) for number in range(25)]
+    registered = [inventory.add(2021 + number % 3, 30_000 + number, 2) for number in range(30)]
+    wanted = {i for listing in registered + new_cars for i in listing.image_ids}
+
+    crawl = run_crawl(origin, tmp_path / "raw", args={"years": None})
+
+    assert crawl.returncode == 0, crawl.log
+    stored = {path.stem for path in (tmp_path / "raw" / MODEL).glob("*.jpg")}
+    assert stored == wanted
+    assert crawl.count("listings/outside_years") == len(new_cars)
+    assert crawl.count("listings/seen") == len(registered) + len(new_cars)
+    assert crawl.count("listings/duplicate") == 0  # the registered ones are not opened twice
+    assert "25 listings have no first registration in 1994-" in crawl.log
+    unfiltered = [path for path in site.paths("/lst/") if "fregfrom" not in path]
+    assert len(unfiltered) == 3  # once for the total, then its 2 pages (the cap)
+
+    # More new cars, listed after the registered ones: past the unfiltered search's 2 pages.
+    late = [inventory.add(None, 95_000 + number, 2) for number in range(21)]
+    again = run_crawl(origin, tmp_path / "raw", args={"years": None})
+    assert again.returncode == 0, again.log
+    assert again.count("listings/outside_years") == len(new_cars)
+    assert again.count("listings/out_of_reach/no_registration_year") == len(late)
+    assert f"{len(late)} listings without a first registration" in again.log
+
+
+def test_narrowed_years_do_not_search_without_a_year(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
+) -> None:
+    site, origin = test_site
+    inventory.add(2022, 30_000, 2)
+    inventory.add(None, 90_000, 2)
+    crawl = run_crawl(origin, tmp_path / "raw", args={"years": "2020-2026"})
+    assert crawl.returncode == 0, crawl.log
+    assert crawl.count("listings/seen") == 1
+    assert all("fregfrom" in path for path in site.paths("/lst/"))

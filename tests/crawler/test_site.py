@@ -206,6 +206,11 @@ def test_search_url(version: str | None, band: site.PriceBand, expected: str) ->
     assert url == "https://x.example" + expected
 
 
+def test_search_url_without_a_year() -> None:
+    url = site.search_url("https://x.example", "bmw", "320", None, None, 1, site.ANY_PRICE)
+    assert url == "https://x.example/lst/bmw/320?atype=C&sort=standard&desc=0&page=1"
+
+
 @pytest.mark.parametrize(
     ("band", "expected"),
     [

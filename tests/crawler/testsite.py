@@ -36,7 +36,7 @@ def guid(*parts: object) -> str:
 @dataclass
 class Listing:
     id: str
-    year: int
+    year: int | None  # None: a new car, with no first registration
     price: int | None  # None: price on request, in no price band of the search
     image_ids: list[str]
     status: str = "live"  # live | sold (410) | sold_redirect (301 to search) | moved (308)
@@ -77,7 +77,9 @@ class Inventory:
         self.sponsored: Listing | None = None
         self.origin = ""
 
-    def add(self, year: int, price: int | None, images: int, status: str = "live") -> Listing:
+    def add(
+        self, year: int | None, price: int | None, images: int, status: str = "live"
+    ) -> Listing:
         number = len(self.listings)
         listing_id = guid("listing", number)
         image_ids = [guid("image", number, i) for i in range(images)]
@@ -96,12 +98,17 @@ class Inventory:
         low, high = number("pricefrom", 0), number("priceto", 10**9)
         any_price = "pricefrom" not in query and "priceto" not in query
 
+        any_year = "fregfrom" not in query and "fregto" not in query
+
         def in_band(price: int | None) -> bool:
             return any_price if price is None else low <= price <= high
 
+        def in_years(year: int | None) -> bool:
+            return any_year if year is None else year_from <= year <= year_to
+
         matching = [
             item for item in self.listings.values()
-            if year_from <= item.year <= year_to and in_band(item.price)
+            if in_years(item.year) and in_band(item.price)
             and item is not self.sponsored
         ]  # fmt: skip
         page = number("page", 1)
@@ -118,7 +125,7 @@ class Inventory:
         raw = copy.deepcopy(self.listing_templates[number % len(self.listing_templates)])
         raw["id"], raw["url"] = listing.id, listing.url
         raw["images"] = [self.picture_url(listing, i, "250x188") for i in listing.image_ids]
-        raw["tracking"]["firstRegistration"] = f"06-{listing.year}"
+        raw["tracking"]["firstRegistration"] = "" if listing.year is None else f"06-{listing.year}"
         raw["tracking"]["price"] = "" if listing.price is None else str(listing.price)
         return raw
 
@@ -129,8 +136,9 @@ class Inventory:
         raw["images"] = [self.picture_url(listing, i) for i in listing.image_ids]
         raw["images"] += listing.extra_images
         raw["vehicle"] |= {"make": "Land Rover", "model": "Range Rover"}
-        raw["vehicle"] |= {"modelVersionInput": f"Vogue {listing.year}"}
-        raw["vehicle"]["firstRegistrationDateRaw"] = f"{listing.year}-06-01"
+        raw["vehicle"] |= {"modelVersionInput": f"Vogue {listing.year or 'new'}"}
+        registered = None if listing.year is None else f"{listing.year}-06-01"
+        raw["vehicle"]["firstRegistrationDateRaw"] = registered
         raw["prices"]["public"]["priceRaw"] = listing.price
         props["listingDetails"] = raw
         return props
