@@ -66,7 +66,7 @@ class AutoscoutSpider(scrapy.Spider):
         for year in self.config.years:
             yield self._search(year, 1, site.ANY_PRICE)
         if self.config.every_year:
-            yield self._unfiltered(1, walk=False)
+            yield self._unfiltered_total()
 
     def _page_meta(self) -> dict[str, Any]:
         return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
@@ -98,7 +98,7 @@ class AutoscoutSpider(scrapy.Spider):
         self.crawler.stats.inc_value("scars/pages/search")
         reachable = self.config.page_cap * site.PAGE_SIZE
         if page == 1:
-            self._count_slice(year, band, parent, result.number_of_results)
+            yield from self._count_slice(year, band, parent, result.number_of_results)
             if band == site.ANY_PRICE:
                 yield from self._settle_years()
         if page == 1 and result.number_of_results > reachable:
@@ -119,10 +119,10 @@ class AutoscoutSpider(scrapy.Spider):
 
     def _count_slice(
         self, year: int, band: site.PriceBand, parent: site.PriceBand | None, results: int
-    ) -> None:
-        """Listings without a price (price on request) are in a year's results but in none of
-        its price bands: once every band of a split slice has reported, the difference is
-        counted as out of reach, so an incomplete crawl says so."""
+    ) -> Iterator[scrapy.Request]:
+        """Once every band of a split slice has reported, compare their totals with the slice's.
+        Listings without a price (price on request) are in a year's results but in none of its
+        price bands: the year's own search is walked for them."""
         counts: dict[tuple[int, site.PriceBand], int] = self.state.setdefault("slices", {})
         counts[(year, band)] = results
         settled: set[tuple[int, site.PriceBand]] = self.state.setdefault("settled", set())
@@ -133,75 +133,114 @@ class AutoscoutSpider(scrapy.Spider):
             return
         settled.add((year, parent))
         missing = counts[(year, parent)] - sum(counts[key] for key in bands)
-        if missing > 0:
+        if missing > 0 and parent == site.ANY_PRICE:
+            self.logger.info(
+                "Year %d: %d listings are in none of its price bands (no price shown?): "
+                "walking the year's search for them", year, missing,
+            )  # fmt: skip
+            yield from self._start_gap_walk(year, missing)
+        elif missing > 0:  # bands partition every price: only an inconsistent site gets here
             self._out_of_reach("no_price_band", missing)
             self.logger.warning(
-                "Year %d, %s: %d listings are in none of its price bands (no price "
-                "shown?) and out of reach", year, site.band_text(parent), missing,
+                "Year %d, %s: %d listings are in none of its price bands and out of reach",
+                year, site.band_text(parent), missing,
             )  # fmt: skip
 
-    def _unfiltered(self, page: int, walk: bool) -> scrapy.Request:
-        """The search without a year filter. Its total shows whether some listings have no
-        first registration in the years searched (new cars); only then are its pages walked."""
+    def _unfiltered_total(self) -> scrapy.Request:
+        """Page 1 of the search without a year filter, for its total: if the years add up to
+        less, some listings have no first registration in them (new cars)."""
         car, origin = self.config.car, self.config.origin
         return scrapy.Request(
-            site.search_url(origin, car.make, car.model, car.version, None, page, site.ANY_PRICE),
-            callback=self.parse_unfiltered,
+            site.search_url(origin, car.make, car.model, car.version, None, 1, site.ANY_PRICE),
+            callback=self.parse_unfiltered_total,
             errback=self.page_failed,
-            cb_kwargs={"page": page, "walk": walk},
             meta=self._page_meta(),
-            dont_filter=walk and page == 1,  # fetched once already, for its total
         )
 
-    def parse_unfiltered(self, response: Response, page: int, walk: bool) -> Iterator[Any]:
+    def parse_unfiltered_total(self, response: Response) -> Iterator[scrapy.Request]:
         props = yield from self._props(response)
         if props is None:
             return
-        result = site.parse_search(props)
         self.crawler.stats.inc_value("scars/pages/search")
-        if not walk:
-            self.state["unfiltered_total"] = result.number_of_results
-            yield from self._settle_years()
-            return
-        outside = [ref for ref in result.listings if not self._in_years(ref)]
-        found: set[str] = self.state["outside_years_found"]
-        found.update(ref.id for ref in outside)
-        yield from self._listings(response, outside)
-        if result.listings and page < self.config.page_cap:
-            yield self._unfiltered(page + 1, walk=True)
-            return
-        missing = self.state["outside_years"] - len(found)
-        self.crawler.stats.set_value("scars/listings/outside_years", len(found))
-        if missing > 0:
-            self._out_of_reach("no_registration_year", missing)
-            self.logger.warning(
-                "%d listings without a first registration in the years searched are out of "
-                "reach: the search without a year filter shows only %d pages",
-                missing, self.config.page_cap,
-            )  # fmt: skip
-
-    def _in_years(self, ref: site.ListingRef) -> bool:
-        registered = ref.first_registration
-        return registered is not None and int(registered[:4]) in self.config.years
+        self.state["unfiltered_total"] = site.parse_search(props).number_of_results
+        yield from self._settle_years()
 
     def _settle_years(self) -> Iterator[scrapy.Request]:
         """Once the unfiltered total and every year's total are known: if the years add up to
         less, walk the unfiltered search for the listings no year search can reach."""
         counts = self.state.get("slices", {})
         years = self.config.years
-        if "unfiltered_total" not in self.state or "outside_years" in self.state:
+        if "unfiltered_total" not in self.state or "years_settled" in self.state:
             return
         if any((year, site.ANY_PRICE) not in counts for year in years):
             return
+        self.state["years_settled"] = True
         missing = self.state["unfiltered_total"] - sum(counts[(y, site.ANY_PRICE)] for y in years)
-        self.state["outside_years"] = missing
         if missing > 0:
             self.logger.info(
                 "%d listings have no first registration in %d-%d (new cars?): walking the "
                 "search without a year filter for them", missing, years[0], years[-1],
             )  # fmt: skip
-            self.state["outside_years_found"] = set()
-            yield self._unfiltered(1, walk=True)
+            yield from self._start_gap_walk(None, missing)
+
+    def _start_gap_walk(self, year: int | None, missing: int) -> Iterator[scrapy.Request]:
+        self.state.setdefault("gaps", {})[year] = {"missing": missing, "found": set()}
+        yield self._gap_page(year, 1)
+
+    def _gap_page(self, year: int | None, page: int) -> scrapy.Request:
+        """A page of a search that holds listings no narrower search shows: one whole year (for
+        those without a price) or, with `year` None, every year (for those outside the years)."""
+        car, origin = self.config.car, self.config.origin
+        return scrapy.Request(
+            site.search_url(origin, car.make, car.model, car.version, year, page, site.ANY_PRICE),
+            callback=self.parse_gap,
+            errback=self.page_failed,
+            cb_kwargs={"year": year, "page": page},
+            meta=self._page_meta(),
+            dont_filter=page == 1,  # fetched once already, for its total
+        )
+
+    def parse_gap(self, response: Response, year: int | None, page: int) -> Iterator[Any]:
+        props = yield from self._props(response)
+        if props is None:
+            return
+        result = site.parse_search(props)
+        self.crawler.stats.inc_value("scars/pages/search")
+        wanted = [ref for ref in result.listings if self._only_in_gap(year, ref)]
+        found: set[str] = self.state["gaps"][year]["found"]
+        found.update(ref.id for ref in wanted)
+        yield from self._listings(response, wanted)
+        if result.listings and page < self.config.page_cap:
+            yield self._gap_page(year, page + 1)
+        else:
+            self._close_gap(year)
+
+    def _only_in_gap(self, year: int | None, ref: site.ListingRef) -> bool:
+        if year is None:
+            registered = ref.first_registration
+            return registered is None or int(registered[:4]) not in self.config.years
+        return ref.price is None
+
+    def _close_gap(self, year: int | None) -> None:
+        gap = self.state["gaps"][year]
+        found = len(gap["found"])
+        self.crawler.stats.inc_value(
+            "scars/listings/outside_years" if year is None else "scars/listings/without_price",
+            found,
+        )
+        missing = gap["missing"] - found
+        if missing <= 0:
+            return
+        if year is None:
+            self._out_of_reach("no_registration_year", missing)
+            where = "The search without a year filter"
+        else:
+            self._out_of_reach("no_price_band", missing)
+            where = f"Year {year}"
+        self.logger.warning(
+            "%s: %d listings it alone shows are past its %d pages and out of reach",
+            where, missing, self.config.page_cap,
+        )  # fmt: skip
 
     def _out_of_reach(self, reason: str, listings: int) -> None:
         self.crawler.stats.inc_value(f"scars/listings/out_of_reach/{reason}", listings)

@@ -118,27 +118,38 @@ def test_obeying_robots_txt_reaches_no_listing(
     assert "ROBOTSTXT_OBEY is True" in crawl.log
 
 
-def test_listings_out_of_reach_are_counted(
+def test_listings_without_a_price_are_walked_for(
     test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
 ) -> None:
-    """A year over the cap is split by price. Listings without a price are in none of the bands,
-    and a band of one single price over the cap cannot be split: both are counted and logged."""
+    """A year over the cap is split by price, and listings without a price are in none of the
+    bands: the year's own search is walked for them. Those past its cap, and a band of one single
+    price over the cap (it cannot be split), are counted as out of reach and logged."""
     _, origin = test_site
-    priced = [inventory.add(2021, 20_000 + number * 100, 2) for number in range(40)]
+    # The site lists these first here: the year's first 2 pages (the cap) hold them.
     unpriced = [inventory.add(2021, None, 2) for _ in range(3)]
+    priced = [inventory.add(2021, 20_000 + number * 100, 2) for number in range(40)]
     same_price = [inventory.add(2023, 50_000, 2) for _ in range(45)]
 
     crawl = run_crawl(origin, tmp_path / "raw", args={"years": "2021-2023"})
 
     assert crawl.returncode == 0, crawl.log
-    assert crawl.count("listings/out_of_reach/no_price_band") == len(unpriced)
-    assert crawl.count("listings/out_of_reach/past_page_cap") == len(same_price) - 40
-    assert "2021, any price: 3 listings are in none of its price bands" in crawl.log
-    assert "2023, prices 50,000-50,000: 45 results, over the cap and cannot be split" in crawl.log
     stored = {path.stem for path in (tmp_path / "raw" / MODEL).glob("*.jpg")}
-    assert {i for listing in priced for i in listing.image_ids} <= stored
-    assert not {i for listing in unpriced for i in listing.image_ids} & stored
-    assert crawl.count("listings/seen") == len(priced) + 40
+    assert {i for listing in priced + unpriced for i in listing.image_ids} <= stored
+    assert crawl.count("listings/without_price") == len(unpriced)
+    assert crawl.count("listings/out_of_reach/no_price_band") == 0
+    assert crawl.count("listings/out_of_reach/past_page_cap") == len(same_price) - 40
+    assert "2023, prices 50,000-50,000: 45 results, over the cap and cannot be split" in crawl.log
+    assert crawl.count("listings/seen") == len(priced) + len(unpriced) + 40
+    assert crawl.count("listings/duplicate") == 0
+
+    late = [inventory.add(2021, None, 2) for _ in range(4)]  # listed after the year's 2 pages
+    again = run_crawl(origin, tmp_path / "raw", args={"years": "2021-2023"})
+    assert again.returncode == 0, again.log
+    assert again.count("listings/out_of_reach/no_price_band") == len(late)
+    assert "Year 2021: 7 listings are in none of its price bands" in again.log
+    assert "Year 2021: 4 listings it alone shows are past its 2 pages" in again.log
+    stored = {path.stem for path in (tmp_path / "raw" / MODEL).glob("*.jpg")}
+    assert not {i for listing in late for i in listing.image_ids} & stored
 
 
 def test_listings_without_a_registration_year_are_walked_for(
@@ -170,7 +181,7 @@ def test_listings_without_a_registration_year_are_walked_for(
     assert again.returncode == 0, again.log
     assert again.count("listings/outside_years") == len(new_cars)
     assert again.count("listings/out_of_reach/no_registration_year") == len(late)
-    assert f"{len(late)} listings without a first registration" in again.log
+    assert f"year filter: {len(late)} listings it alone shows are past its 2 pages" in again.log
 
 
 def test_narrowed_years_do_not_search_without_a_year(
