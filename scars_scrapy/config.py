@@ -16,6 +16,7 @@ from scars_scrapy.catalogue import CATALOGUE, DEFAULT_SINCE, CarModel, check_slu
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 _SIZE = re.compile(r"^\d{2,4}x\d{2,4}$")
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
 
 
 class ConfigError(ValueError):
@@ -65,7 +66,7 @@ def build_config(args: Mapping[str, str], settings: BaseSettings) -> CrawlConfig
         image_size=_image_size(settings.get("SCARS_IMAGE_SIZE")),
         image_format=_image_format(settings.get("SCARS_IMAGE_FORMAT")),
         picture_hosts=frozenset(settings.getlist("SCARS_PICTURE_HOSTS")),
-        browser=str(args.get("browser", "")).lower() in _TRUE or settings.getbool("SCARS_BROWSER"),
+        browser=_flag("browser", args.get("browser")) or settings.getbool("SCARS_BROWSER"),
     )
 
 
@@ -85,6 +86,13 @@ def _car(args: Mapping[str, str]) -> tuple[CarModel, str]:
     version = check_slug("version", str(args["version"])) if args.get("version") else None
     folder = "-".join(part for part in (make, model, version) if part)
     return CarModel(make, model, version, DEFAULT_SINCE), folder
+
+
+def _flag(name: str, value: str | None) -> bool:
+    text = str(value or "").strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise ConfigError(f"invalid {name} {value!r}: use 1 or 0 (true/false, yes/no, on/off)")
+    return text in _TRUE
 
 
 def parse_years(value: str | None, since: int) -> tuple[int, ...]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 BOT_NAME = "scars_scrapy"
 SPIDER_MODULES = ["scars_scrapy.spiders"]
+# `scrapy crawl` checks the spider's arguments before it starts (a clean usage error).
+COMMANDS_MODULE = "scars_scrapy.commands"
 NEWSPIDER_MODULE = "scars_scrapy.spiders"
 
 # --- Robots and terms -------------------------------------------------------------------------

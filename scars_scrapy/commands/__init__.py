@@ -1,0 +1,1 @@
+"""Scrapy commands of the project (Scrapy's own, refined)."""
