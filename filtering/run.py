@@ -7,7 +7,9 @@ HTML report to `<data>/final/<model>/`. Only images no earlier run has recorded 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -27,10 +29,19 @@ DEFAULTS = FilterSettings()
 
 def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str] | None]:
     p = argparse.ArgumentParser(prog="filtering/run.py", description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=DEFAULTS.data, help="holds raw/, crops/, final/")
+    p.add_argument(
+        "--data", type=Path, default=DEFAULTS.data,
+        help=f"holds raw/, crops/, final/ (default {DEFAULTS.data})",
+    )  # fmt: skip
     p.add_argument("--model", action="append", help="a model folder under raw/ (repeatable)")
-    p.add_argument("--detector", default=DEFAULTS.detector, help="YOLO detector weights")
-    p.add_argument("--classifier", type=Path, default=DEFAULTS.classifier)
+    p.add_argument(
+        "--detector", default=DEFAULTS.detector,
+        help=f"YOLO detector weights, .pt or .onnx (default {DEFAULTS.detector})",
+    )  # fmt: skip
+    p.add_argument(
+        "--classifier", type=Path, default=DEFAULTS.classifier,
+        help=f"YOLO front-facing classifier weights (default {DEFAULTS.classifier})",
+    )  # fmt: skip
     p.add_argument("--device", default=DEFAULTS.device, help="cpu, or a GPU: 0, cuda:0, mps")
     for name, kind, text in _THRESHOLDS:
         default = getattr(DEFAULTS, name)
@@ -41,28 +52,51 @@ def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str]
     return FilterSettings(**values), args.model
 
 
-_THRESHOLDS: list[tuple[str, type, str]] = [
-    ("batch", int, "images per inference call"),
-    ("workers", int, "decoding/encoding threads"),
-    ("threads", int, "inference threads (0: one per core)"),
-    ("detector_conf", float, "detector confidence threshold"),
-    ("detector_imgsz", int, "detector input size"),
-    ("min_box_area", float, "smallest vehicle box, as a share of the photo"),
-    ("edge_margin", float, "a box this close to the left/right edge is cut off"),
-    ("crop_margin", float, "context kept around the box"),
-    ("classifier_imgsz", int, "classifier input size (0: the size it was trained at)"),
-    ("front_conf", float, "front at least this confident goes to clean"),
-    ("near_duplicate_distance", int, "max pHash distance (bits of 64) of near-duplicates"),
-    ("max_pixels", int, "larger images are rejected"),
-    ("jpeg_quality", int, "quality of written crops"),
-]
+def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` from `low` to `high`, or a message naming the range."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            name = "an integer" if kind is int else "a number"
+            upper = "" if high == math.inf else f" and <= {high:g}"
+            raise argparse.ArgumentTypeError(f"must be {name} >= {low:g}{upper}, got {text!r}")
+        return value
+
+    return parse
+
+
+_THRESHOLDS: list[tuple[str, Callable[[str], float], str]] = [
+    ("batch", _number(int, 1, math.inf), "images per inference call"),
+    ("workers", _number(int, 1, math.inf), "decoding/encoding threads"),
+    ("threads", _number(int, 0, math.inf), "inference threads (0: one per core)"),
+    ("detector_conf", _number(float, 0, 1), "detector confidence threshold"),
+    ("detector_imgsz", _number(int, 32, math.inf), "detector input size"),
+    ("min_box_area", _number(float, 0, 1), "smallest vehicle box, as a share of the photo"),
+    ("edge_margin", _number(float, 0, 0.5), "a box this close to the left/right edge is cut off"),
+    ("crop_margin", _number(float, 0, 1), "context kept around the box"),
+    (
+        "classifier_imgsz", _number(int, 0, math.inf),
+        "classifier input size (0: the size it was trained at)",
+    ),
+    ("front_conf", _number(float, 0, 1), "front at least this confident goes to clean"),
+    (
+        "near_duplicate_distance", _number(int, -1, 32),
+        "max pHash distance (bits of 64) of near-duplicates (-1: off)",
+    ),
+    ("max_pixels", _number(int, 1, math.inf), "larger images are rejected"),
+    ("jpeg_quality", _number(int, 1, 100), "quality of written crops"),
+]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     settings, chosen = parse_args(argv)
     try:
+        names = model_names(settings, chosen)  # a bad folder is named before any notice
         models = load_models(settings)
-        names = model_names(settings, chosen)
     except (WeightsError, ModelFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -33,7 +33,7 @@ REPORT_STEM = "front_classifier_report"
 _OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("epochs", positive_int, "most epochs to train"),
     ("patience", positive_int, "stop after this many epochs without a better val accuracy"),
-    ("imgsz", positive_int, "input size in pixels; give run.py the same --classifier-imgsz"),
+    ("imgsz", positive_int, "input size in pixels, recorded in the weights for run.py"),
     ("batch", positive_int, "images per training step"),
     ("workers", int, "image loading processes (GPU only: on a CPU Ultralytics uses none)"),
     ("seed", int, "seed of the split, the balancing and the training"),

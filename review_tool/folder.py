@@ -6,13 +6,17 @@ files that another program added, moved or removed while it is open.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from review_tool.decisions import CLEAN, QUESTIONABLE, REJECTED, TO_LABEL
+
+if TYPE_CHECKING:
+    from review_tool.moves import Move
 
 ALL_SETS: tuple[str, ...] = (CLEAN, QUESTIONABLE, REJECTED, TO_LABEL)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -102,6 +106,34 @@ def load_records(folder: Path) -> Records:
             else:
                 bad += 1
     return Records(by_id, bad)
+
+
+def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
+    """Append each moved image's filtering record with its new set and path, so that
+    `records.jsonl` (the last line of an id wins) and filtering's totals follow the review."""
+    if records.missing:
+        return
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    lines = []
+    for move in moved:
+        record = records.by_id.get(move.image_id)
+        if record is None:
+            continue
+        output = Path(str(record.get("output") or f"final/{folder.name}/{move.source}/x"))
+        updated = record | {
+            "fate": move.target,
+            "stage": "review",
+            "reason": "review",
+            "output": (output.parent.parent / move.target / move.name).as_posix(),
+            "reviewed_at": now,
+        }
+        records.by_id[move.image_id] = updated
+        lines.append(json.dumps(updated, ensure_ascii=False) + "\n")
+    if lines:
+        with (folder / RECORDS_NAME).open("a", encoding="utf-8") as f:
+            f.write("".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def _conf(value: Any) -> str:

@@ -235,6 +235,7 @@ class ReviewSession:
             }
             for m in report.moved
         )
+        fs.record_moves(self.folder, self.records, report.moved)
         self.refresh()
         return report
 

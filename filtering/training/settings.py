@@ -24,7 +24,7 @@ class TrainSettings:
     weights: str | None = None  # None: DEFAULT_START, or from scratch if it cannot be had
     epochs: int = 50  # an upper bound: early stopping usually ends a small set sooner
     patience: int = 10  # stop after this many epochs without a better validation accuracy
-    imgsz: int = 224  # what run.py classifies at (its --classifier-imgsz default)
+    imgsz: int = 224  # recorded in the weights: run.py classifies at the same size
     batch: int = 16
     seed: int = 0  # the split, the oversampling and Ultralytics' own randomness
     val_fraction: float = 0.2  # of each class, held out to choose the best epoch and to report

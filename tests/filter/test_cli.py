@@ -72,6 +72,11 @@ def test_every_model_folder_or_the_chosen_ones(
             "detector weights not found: weights/missing.pt",
         ),
         ("one", ["--classifier", "DETECTOR"], "are a detect model, not a classify model"),
+        ("one", ["--batch", "0"], "argument --batch: must be an integer >= 1, got '0'"),
+        ("one", ["--workers", "0"], "argument --workers: must be an integer >= 1, got '0'"),
+        ("one", ["--front-conf", "2"], "argument --front-conf: must be a number >= 0 and <= 1"),
+        ("one", ["--jpeg-quality", "500"], "--jpeg-quality: must be an integer >= 1 and <= 100"),
+        ("one", ["--near-duplicate-distance", "x"], "--near-duplicate-distance: must be an"),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
@@ -91,6 +96,7 @@ def test_bad_input_is_named_and_nothing_is_written(
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    assert "No front-facing classifier" not in done.stdout  # only the error, nothing before it
     assert not (tmp_path / "data" / "final").exists()
 
 

@@ -37,6 +37,7 @@ def write_records(folder: Path, spec: FolderSpec) -> None:
                 "detector_conf": 0.91,
                 "classifier_label": "front",
                 "classifier_conf": 0.875,
+                "output": f"final/{folder.name}/{set_name}/{image_id}.jpg",
             }
             lines.append(json.dumps(record))
     (folder / "records.jsonl").write_text("\n".join(lines) + "\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 
+from filtering.records import load_records
 from review_tool.folder import FolderError
 from review_tool.log import LOG_NAME, read_events
 from review_tool.session import ReviewSession, SessionConfig
@@ -130,6 +131,30 @@ def test_apply_moves_files_and_undo_then_apply_moves_them_back(
     reopened.undo()  # c1
     reopened.apply()
     assert files(folder) == files(make_final(SPEC, model="pristine"))
+
+
+def test_apply_updates_the_filtering_records(make_final: Callable[..., Path]) -> None:
+    """After a review, filtering's records (last line wins) say where each image now is."""
+    folder = make_final(SPEC)
+    before = (folder / "records.jsonl").read_text()
+    session = open_session(folder)
+    session.decide(["c1"], "rejected")
+    session.decide(["q1"], "clean")
+    session.decide(["c2"], "clean")  # stays where it is: no new record
+    session.apply()
+
+    text = (folder / "records.jsonl").read_text()
+    assert text.startswith(before)  # appended, nothing rewritten
+    records, bad = load_records(folder / "records.jsonl")
+    assert bad == 0
+    assert (records["c1"]["fate"], records["c1"]["output"]) == (
+        "rejected", "final/test-car/rejected/c1.jpg",
+    )  # fmt: skip
+    assert (records["q1"]["fate"], records["q1"]["stage"]) == ("clean", "review")
+    assert (folder.parents[1] / records["q1"]["output"]).exists()
+    assert records["c2"]["fate"] == "clean" and "stage" not in records["c2"]
+    assert records["q1"]["classifier_conf"] == 0.875  # the scores are kept
+    assert len(text.splitlines()) == len(before.splitlines()) + 2
 
 
 def test_apply_never_overwrites(make_final: Callable[..., Path]) -> None:
