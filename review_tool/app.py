@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -31,6 +32,15 @@ def _size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _count(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="review_tool", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, nargs="?", help="a data/final/<model> folder")
@@ -46,10 +56,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="closing the window does not move files (apply with A or --apply)",
     )
-    p.add_argument("--ahead", type=int, default=8, help="images decoded ahead (default 8)")
-    p.add_argument("--workers", type=int, default=2, help="decoding threads (default 2)")
-    p.add_argument("--grid", type=int, default=4, help="grid view is N x N (default 4)")
-    p.add_argument("--size", type=_size, default=(1200, 780), help="image area WxH in pixels")
+    p.add_argument(
+        "--ahead", type=_count(1, 256), default=8, help="images decoded ahead (default 8)"
+    )
+    p.add_argument("--workers", type=_count(1, 64), default=2, help="decoding threads (default 2)")
+    p.add_argument("--grid", type=_count(2, 10), default=4, help="grid view is N x N (default 4)")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=(1200, 780),
+        help="image area WxH in pixels (default 1200x780)",
+    )
     args = p.parse_args(argv)
     if args.folder is None and not args.print_keys:
         p.error("the folder to review is required, e.g. data/final/<model>")
@@ -103,6 +120,16 @@ def run_window(session: ReviewSession, args: argparse.Namespace) -> int:
     return 0
 
 
+def _nothing_to_review(session: ReviewSession, args: argparse.Namespace) -> str:
+    wanted = ", ".join(f"{s}/" for s in session.config.sets)
+    message = f"nothing to review: no images in {wanted} of {args.folder}"
+    waiting = args.folder / "to_label"
+    if not args.label and waiting.is_dir() and any(waiting.iterdir()):
+        # The state after a first filtering run, before any classifier is trained.
+        message += f"; the crops in {waiting} wait for labels: add --label to label them"
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.print_keys:
@@ -115,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.apply:
             return run_apply(session)
         if len(session) == 0:
-            wanted = ", ".join(f"{s}/" for s in session.config.sets)
-            print(
-                f"review_tool: nothing to review: no images in {wanted} of {args.folder}",
-                file=sys.stderr,
-            )
+            print(f"review_tool: {_nothing_to_review(session, args)}", file=sys.stderr)
             return 1
         return run_window(session, args)
     except (FolderError, KeyConfigError, LogError) as exc:

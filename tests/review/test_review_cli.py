@@ -62,6 +62,19 @@ def test_bad_input_gets_a_clear_message(
     bad_keys.write_text('clean = "q"\n')
     clash = run(command, str(make_final(SPEC, model="m2")), "--keys", str(bad_keys))
     assert clash.returncode == 2 and "'q' is bound to both" in clash.stderr
+    no_grid = run(command, str(make_final(SPEC, model="m4")), "--grid", "0")
+    assert no_grid.returncode == 2
+    assert "--grid: must be a whole number from 2 to 10" in no_grid.stderr
+
+
+def test_a_folder_waiting_for_labels_points_to_label_mode(
+    make_final: Callable[..., Path],
+) -> None:
+    """After a first filtering run (no classifier yet) the crops are all in to_label/."""
+    folder = make_final({"to_label": {"a": RED, "b": GREEN}})
+    result = run([sys.executable, "review_tool/app.py"], str(folder))
+    assert result.returncode == 1
+    assert f"the crops in {folder / 'to_label'} wait for labels: add --label" in result.stderr
 
 
 def test_no_display_is_a_clear_message(make_final: Callable[..., Path]) -> None:
