@@ -19,6 +19,7 @@ if __package__ in (None, ""):
 from filtering.images import list_images
 from filtering.models import load_models, model_names
 from filtering.pipeline import ModelFolderError, run_model
+from filtering.records import RECORDS_NAME
 from filtering.report import REPORT_NAME, write_report
 from filtering.settings import FilterSettings
 from filtering.summary import format_table, outcome_counts, stage_counts
@@ -122,13 +123,20 @@ def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))
     else:
         print("nothing new to process")
-    if run.done or not report.exists():
+    if run.done or _stale(report, settings.final(name) / RECORDS_NAME):
         write_report(name, run.records, settings)
     records = run.records
     counts = sorted(outcome_counts(records.values()).items())
     totals = ", ".join(f"{fate} {n:,}" for fate, n in counts) or "none kept"
     print(f"all images of {name}: {len(records):,} recorded; {totals}; report: {report}")
     return True
+
+
+def _stale(report: Path, records: Path) -> bool:
+    """No report yet, or records written since (the review tool appends the moves it applies)."""
+    if not report.exists():
+        return True
+    return records.exists() and records.stat().st_mtime_ns > report.stat().st_mtime_ns
 
 
 if __name__ == "__main__":

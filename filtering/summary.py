@@ -21,16 +21,21 @@ class StageCount:
         return self.entered - sum(self.rejected.values())
 
 
+# Not a filtering stage: the review tool records the moves a person applied under this stage.
+REVIEW = "review"
+
+
 def stage_counts(records: Iterable[Record]) -> list[StageCount]:
-    """Each record passes every stage before the one it ended at (or all, when it was kept)."""
-    counts = [StageCount(stage) for stage in STAGES]
+    """Each record passes every stage before the one it ended at (or all, when it was kept).
+    The review's row is there only when a review moved something."""
+    counts = [StageCount(stage) for stage in (*STAGES, REVIEW)]
     for record in records:
         last = _last_stage(record)
         for count in counts[: last + 1]:
             count.entered += 1
         if record["fate"] in (REJECTED, DUPLICATE):
             counts[last].rejected[record["reason"] or "unknown"] += 1
-    return counts
+    return counts if counts[-1].entered else counts[:-1]
 
 
 def outcome_counts(records: Iterable[Record]) -> Counter[str]:
@@ -64,4 +69,6 @@ def format_table(counts: list[StageCount]) -> str:
 
 def _last_stage(record: Record) -> int:
     stage = record.get("stage")
+    if stage == REVIEW:
+        return len(STAGES)
     return STAGES.index(stage) if stage in STAGES else len(STAGES) - 1

@@ -123,7 +123,7 @@ def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
         updated = record | {
             "fate": move.target,
             "stage": "review",
-            "reason": "review",
+            "reason": f"moved_to_{move.target}",
             "output": (output.parent.parent / move.target / move.name).as_posix(),
             "reviewed_at": now,
         }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 
 from filtering.records import load_records
+from review_tool.session import ReviewSession, SessionConfig
 from tests.filter.scenes import EXPECTED, NEAR_GROUPS, bus_scene, raw_folder, run_filtering
 
 MODEL = "test-bus"
@@ -115,3 +117,28 @@ def test_new_images_only_are_processed(
     # Larger, but a crop placed by an earlier run stays: a person may have reviewed it.
     assert records["z_larger"]["duplicate_of"] == keeper
     assert records["z_broken"]["reason"] == "not_an_image"
+
+
+def test_a_review_shows_in_the_next_runs_totals_and_report(
+    workdir: Path, detector_weights: Path, tiny_classifier: Path
+) -> None:
+    """The review tool appends the moves it applies to the records; the next run's totals and
+    its report follow them, without processing anything again."""
+    args = ("--classifier", str(tiny_classifier))
+    _filter(workdir, detector_weights, *args)
+    final = workdir / "data" / "final" / MODEL
+    kept = sorted(p.stem for s in ("clean", "questionable") for p in (final / s).glob("*.jpg"))
+    assert kept
+    session = ReviewSession(SessionConfig(folder=final))
+    session.decide([kept[0]], "rejected")
+    assert len(session.apply().moved) == 1
+    session.close()
+
+    out = _filter(workdir, detector_weights, *args)
+    assert "nothing new to process" in out
+    record = _records(workdir)[kept[0]]
+    assert (record["fate"], record["stage"]) == ("rejected", "review")
+    totals = next(line for line in out.splitlines() if line.startswith("all images"))
+    assert sum(int(n) for n in re.findall(r"(?:clean|questionable) (\d+)", totals)) == len(kept) - 1
+    report = (final / "report.html").read_text()
+    assert "rejected, review/moved_to_rejected: 1" in report
