@@ -119,12 +119,14 @@ def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
         record = records.by_id.get(move.image_id)
         if record is None:
             continue
-        output = Path(str(record.get("output") or f"final/{folder.name}/{move.source}/x"))
+        # Paths in the records are relative to the data folder: final/<model>/<set>/<name>.
+        old = record.get("output")
+        sets = Path(str(old)).parent.parent if old else Path("final", folder.name)
         updated = record | {
             "fate": move.target,
             "stage": "review",
             "reason": f"moved_to_{move.target}",
-            "output": (output.parent.parent / move.target / move.name).as_posix(),
+            "output": (sets / move.target / move.name).as_posix(),
             "reviewed_at": now,
         }
         records.by_id[move.image_id] = updated

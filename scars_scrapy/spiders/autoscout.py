@@ -8,7 +8,7 @@ Each listing's detail page gives all its photos; listings out of reach are count
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Self
 
 import scrapy
@@ -71,17 +71,31 @@ class AutoscoutSpider(scrapy.Spider):
     def _page_meta(self) -> dict[str, Any]:
         return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
 
-    def _search(
-        self, year: int, page: int, band: site.PriceBand, parent: site.PriceBand | None = None
+    def _search_page(
+        self,
+        year: int | None,
+        page: int,
+        band: site.PriceBand,
+        callback: Callable[..., Any],
+        cb_kwargs: dict[str, Any],
+        dont_filter: bool = False,
     ) -> scrapy.Request:
+        """A search page (one year, or with `year` None every year, and a price band)."""
         car, origin = self.config.car, self.config.origin
         return scrapy.Request(
             site.search_url(origin, car.make, car.model, car.version, year, page, band),
-            callback=self.parse_search,
+            callback=callback,
             errback=self.page_failed,
-            cb_kwargs={"year": year, "page": page, "band": band, "parent": parent},
+            cb_kwargs=cb_kwargs,
             meta=self._page_meta(),
+            dont_filter=dont_filter,
         )
+
+    def _search(
+        self, year: int, page: int, band: site.PriceBand, parent: site.PriceBand | None = None
+    ) -> scrapy.Request:
+        kwargs = {"year": year, "page": page, "band": band, "parent": parent}
+        return self._search_page(year, page, band, self.parse_search, kwargs)
 
     def parse_search(
         self,
@@ -120,42 +134,30 @@ class AutoscoutSpider(scrapy.Spider):
     def _count_slice(
         self, year: int, band: site.PriceBand, parent: site.PriceBand | None, results: int
     ) -> Iterator[scrapy.Request]:
-        """Once every band of a split slice has reported, compare their totals with the slice's.
-        Listings without a price (price on request) are in a year's results but in none of its
-        price bands: the year's own search is walked for them."""
+        """Listings without a price (price on request) are in a year's results but in none of
+        its price bands: once every band of a split year has reported, a year whose bands add
+        up to less is walked for them."""
         counts: dict[tuple[int, site.PriceBand], int] = self.state.setdefault("slices", {})
         counts[(year, band)] = results
-        settled: set[tuple[int, site.PriceBand]] = self.state.setdefault("settled", set())
-        if parent is None or (year, parent) in settled:
+        checked: set[int] = self.state.setdefault("price_gaps_checked", set())
+        if parent != site.ANY_PRICE or year in checked:
             return
-        bands = [(year, smaller) for smaller in site.split_band(parent)]
+        bands = [(year, smaller) for smaller in site.split_band(site.ANY_PRICE)]
         if any(key not in counts for key in bands):
             return
-        settled.add((year, parent))
-        missing = counts[(year, parent)] - sum(counts[key] for key in bands)
-        if missing > 0 and parent == site.ANY_PRICE:
+        checked.add(year)
+        missing = counts[(year, site.ANY_PRICE)] - sum(counts[key] for key in bands)
+        if missing > 0:
             self.logger.info(
                 "Year %d: %d listings are in none of its price bands (no price shown?): "
                 "walking the year's search for them", year, missing,
             )  # fmt: skip
             yield from self._start_gap_walk(year, missing)
-        elif missing > 0:  # bands partition every price: only an inconsistent site gets here
-            self._out_of_reach("no_price_band", missing)
-            self.logger.warning(
-                "Year %d, %s: %d listings are in none of its price bands and out of reach",
-                year, site.band_text(parent), missing,
-            )  # fmt: skip
 
     def _unfiltered_total(self) -> scrapy.Request:
         """Page 1 of the search without a year filter, for its total: if the years add up to
         less, some listings have no first registration in them (new cars)."""
-        car, origin = self.config.car, self.config.origin
-        return scrapy.Request(
-            site.search_url(origin, car.make, car.model, car.version, None, 1, site.ANY_PRICE),
-            callback=self.parse_unfiltered_total,
-            errback=self.page_failed,
-            meta=self._page_meta(),
-        )
+        return self._search_page(None, 1, site.ANY_PRICE, self.parse_unfiltered_total, {})
 
     def parse_unfiltered_total(self, response: Response) -> Iterator[scrapy.Request]:
         props = yield from self._props(response)
@@ -190,14 +192,10 @@ class AutoscoutSpider(scrapy.Spider):
     def _gap_page(self, year: int | None, page: int) -> scrapy.Request:
         """A page of a search that holds listings no narrower search shows: one whole year (for
         those without a price) or, with `year` None, every year (for those outside the years)."""
-        car, origin = self.config.car, self.config.origin
-        return scrapy.Request(
-            site.search_url(origin, car.make, car.model, car.version, year, page, site.ANY_PRICE),
-            callback=self.parse_gap,
-            errback=self.page_failed,
-            cb_kwargs={"year": year, "page": page},
-            meta=self._page_meta(),
-            dont_filter=page == 1,  # fetched once already, for its total
+        kwargs = {"year": year, "page": page}
+        # Page 1 was fetched once already, for its total.
+        return self._search_page(
+            year, page, site.ANY_PRICE, self.parse_gap, kwargs, dont_filter=page == 1
         )
 
     def parse_gap(self, response: Response, year: int | None, page: int) -> Iterator[Any]:
