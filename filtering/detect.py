@@ -98,6 +98,12 @@ def main_vehicle(boxes: Sequence[Box], size: tuple[int, int], settings: FilterSe
     return box
 
 
+def framing_doubts(box: Box, size: tuple[int, int], settings: FilterSettings) -> tuple[str, ...]:
+    """Reasons a kept box is not a sure straight view of a whole car (e.g. the frame cuts it):
+    such a crop may still be a front, but goes to questionable rather than clean."""
+    return ()
+
+
 class NoVehicle(Exception):
     def __init__(self, reason: str, box: Box | None = None) -> None:
         super().__init__(reason)
