@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Self
 
@@ -33,18 +34,48 @@ def local_store(settings: BaseSettings) -> Path:
     return Path(path)
 
 
+def manifest_paths(folder: Path) -> list[Path]:
+    """Every manifest file of a model folder, in reading order (today the one `manifest.jsonl`)."""
+    path = folder / MANIFEST
+    return [path] if path.exists() else []
+
+
+@dataclass(frozen=True)
+class ManifestRows:
+    """A folder's manifest records by image ID (the last one wins) and its unreadable lines."""
+
+    rows: dict[str, dict[str, Any]]
+    bad_lines: int
+
+
+def read_manifest(folder: Path) -> ManifestRows:
+    """All manifest records of a model folder; a torn line (a killed run) is skipped, counted."""
+    rows: dict[str, dict[str, Any]] = {}
+    bad = 0
+    for path in manifest_paths(folder):
+        read = _read_file(path)
+        rows |= read.rows
+        bad += read.bad_lines
+    return ManifestRows(rows, bad)
+
+
 def manifest_ids(path: Path) -> set[str]:
     """Image IDs recorded in a manifest; a torn last line (a killed run) is skipped."""
-    if not path.exists():
-        return set()
-    ids = set()
+    return set(_read_file(path).rows) if path.exists() else set()
+
+
+def _read_file(path: Path) -> ManifestRows:
+    rows: dict[str, dict[str, Any]] = {}
+    bad = 0
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             try:
-                ids.add(str(json.loads(line)["image_id"]))
+                row = json.loads(line)
+                rows[str(row["image_id"])] = row
             except (ValueError, KeyError, TypeError):
+                bad += 1
                 logger.warning("%s:%d is not a manifest record; ignored", path, number)
-    return ids
+    return ManifestRows(rows, bad)
 
 
 def record(item: Any) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""What an export holds: each reviewed image of the chosen sets with its listing and its record.
+
+The sets are read from the folders on disk, as the review tool left them. A review decision
+logged but not applied yet (the window closed with `--no-apply-on-close`) is followed: the
+person's word is the last one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filtering.exporting.options import CROPS, ExportError, ExportOptions
+from filtering.records import CLEAN, QUESTIONABLE, RECORDS_NAME, REJECTED, Record, load_records
+from review_tool.decisions import REVIEW, Decisions
+from review_tool.folder import scan
+from review_tool.log import LOG_NAME, read_events
+from scars_scrapy.pipelines.manifest import read_manifest
+
+REVIEWED_SETS = (CLEAN, QUESTIONABLE, REJECTED)
+
+
+@dataclass(frozen=True)
+class Item:
+    image_id: str
+    set: str  # the set it is exported in
+    source: Path  # the file exported: the crop in its set folder, or the raw photo
+    record: Record | None  # its filtering record
+    listing: dict[str, Any] | None  # its manifest row
+    decision: str | None  # the review's decision; None: not decided in the review tool
+
+
+@dataclass
+class Gathered:
+    items: list[Item] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)  # exported with a gap, by kind
+    skipped: Counter[str] = field(default_factory=Counter)  # not exported, by reason
+    bad_lines: Counter[str] = field(default_factory=Counter)  # unreadable lines, by file
+
+
+def check_model(options: ExportOptions) -> None:
+    """An unknown model, or one never filtered, stops the export before anything is written."""
+    name = options.model
+    folders = [options.data / "raw", options.data / "final"]
+    known = sorted(
+        {p.name for f in folders if f.is_dir() for p in f.iterdir() if p.is_dir()} - {".incoming"}
+    )
+    if name not in known or name.startswith(".") or "/" in name or "\\" in name:
+        listed = ", ".join(n for n in known if not n.startswith(".")) or "none"
+        raise ExportError(f"unknown model {name!r}: not a folder under {folders[0]} ({listed})")
+    if not (options.final / RECORDS_NAME).exists():
+        raise ExportError(
+            f"model {name!r} was never filtered: no {options.final / RECORDS_NAME} "
+            f"(run python filtering/run.py --model {name} first)"
+        )
+
+
+def gather(options: ExportOptions) -> Gathered:
+    gathered = Gathered()
+    records, bad = load_records(options.final / RECORDS_NAME)
+    gathered.bad_lines[RECORDS_NAME] = bad
+    manifest = read_manifest(options.raw)
+    gathered.bad_lines["manifest"] = manifest.bad_lines
+    read = read_events(options.final / LOG_NAME)
+    gathered.bad_lines[LOG_NAME] = len(read.bad_lines)
+    decisions = Decisions.replay(REVIEW, read.events)
+    found = scan(options.final, REVIEWED_SETS)
+    for image_id in sorted(found.locations):
+        where, decision = found.locations[image_id], decisions.decision(image_id)
+        wanted = decision or where
+        if wanted not in options.sets:
+            if wanted == REJECTED and where != REJECTED:
+                gathered.skipped["rejected in the review, not applied yet"] += 1
+            continue
+        crop = options.final / where / found.files[image_id]
+        record = records.get(image_id)
+        source = crop if options.images == CROPS else _photo(options, image_id, record)
+        if not source.is_file():
+            gathered.skipped["whole photo missing from raw/"] += 1
+            continue
+        item = Item(image_id, wanted, source, record, manifest.rows.get(image_id), decision)
+        _count_gaps(item, where, gathered.counts)
+        gathered.items.append(item)
+    return gathered
+
+
+def _photo(options: ExportOptions, image_id: str, record: Record | None) -> Path:
+    """The raw photo a crop came from, as its record names it (else by the crawler's name)."""
+    if record and record.get("source"):
+        return options.data / str(record["source"])
+    return options.raw / f"{image_id}.jpg"
+
+
+def _count_gaps(item: Item, where: str, counts: Counter[str]) -> None:
+    if item.listing is None:
+        counts["no manifest row (listing fields empty)"] += 1
+    if item.record is None:
+        counts["no filtering record (record fields empty)"] += 1
+    if item.set != where:
+        counts[f"decided {item.set} in the review, not applied yet"] += 1

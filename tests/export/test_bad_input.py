@@ -1,0 +1,70 @@
+"""Bad input: one line naming the bad thing, exit code 2, and nothing written anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.export.conftest import MODEL, Reviewed
+from tests.export.helpers import run_export, tree
+
+
+def _refused(cwd: Path, watched: Path, *args: str) -> str:
+    """Run an export that must be refused; return its one line. `watched` must not change."""
+    before = tree(watched)
+    names = sorted(p.name for p in watched.rglob("*"))
+    done = run_export(cwd, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert tree(watched) == before and sorted(p.name for p in watched.rglob("*")) == names
+    return done.stderr.strip()
+
+
+def test_an_unknown_model(reviewed: Reviewed, tmp_path: Path) -> None:
+    line = _refused(
+        reviewed.root, reviewed.root, "--model", "no-such-car", "--out", str(tmp_path / "x")
+    )
+    assert "unknown model 'no-such-car'" in line and MODEL in line
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_model_never_filtered(tmp_path: Path) -> None:
+    raw = tmp_path / "data" / "raw" / "bmw-320"
+    raw.mkdir(parents=True)
+    (raw / "0001.jpg").write_bytes(b"\xff\xd8 not filtered yet")
+    line = _refused(tmp_path, tmp_path, "--model", "bmw-320", "--out", "export")
+    assert "'bmw-320' was never filtered" in line and "filtering/run.py" in line
+
+
+@pytest.mark.parametrize("out", ["data/exports/vogue", "data", "."])
+def test_an_export_folder_inside_or_around_the_data_folder(reviewed: Reviewed, out: str) -> None:
+    line = _refused(reviewed.root, reviewed.root, "--model", MODEL, "--out", out, "--replace")
+    assert f"--out {out} " in line and "data folder" in line
+
+
+def test_a_folder_that_is_not_empty(reviewed: Reviewed, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    line = _refused(reviewed.root, tmp_path, "--model", MODEL, "--out", str(out))
+    assert f"--out {out} is not empty" in line and "--replace" in line
+    line = _refused(reviewed.root, tmp_path, "--model", MODEL, "--out", str(out), "--replace")
+    assert "not an export" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--sets", "rejected", "not exportable"),
+        ("--val-fraction", "1.5", "--val-fraction"),
+        ("--test-fraction", "0.95", "sum < 1"),
+    ],
+)
+def test_bad_options(
+    reviewed: Reviewed, tmp_path: Path, option: str, value: str, words: str
+) -> None:
+    args = ("--model", MODEL, "--out", str(tmp_path / "x"), option, value)
+    done = run_export(reviewed.root, *args)
+    assert done.returncode == 2 and words in done.stderr
+    assert not (tmp_path / "x").exists()
