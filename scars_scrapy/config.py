@@ -17,6 +17,8 @@ _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 _SIZE = re.compile(r"^\d{2,4}x\d{2,4}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
+# Every `-a` name build_config reads; `scrapy crawl` refuses any other, naming the closest.
+ARGUMENTS = ("model", "make", "version", "years", "site", "browser")
 
 
 class ConfigError(ValueError):

@@ -99,9 +99,16 @@ CONCURRENT_ITEMS = 32
 EXTENSIONS = {"scars_scrapy.extensions.ProgressSummary": 500}
 # Seconds between progress lines (0: only the final summary).
 SCARS_PROGRESS_INTERVAL = 30.0
+# The progress line's rate (photos/s) and time left are over the last this many seconds: long
+# enough to smooth out a slow listing, short enough to follow a change in the site's pace.
+SCARS_PROGRESS_WINDOW = 300.0
 # Where to write the final summary as JSON (empty: log only).
 SCARS_SUMMARY_FILE = ""
 LOG_LEVEL = "INFO"
+# The console shows scars' own lines; Scrapy's log goes to a file per run in this folder
+# (empty: `logs/` beside IMAGES_STORE, i.e. data/logs/). `--verbose`, `-L LEVEL` or
+# `-s LOG_LEVEL=...` show Scrapy's log on the console too; `LOG_FILE` names the file.
+SCARS_LOG_DIR = ""
 
 # --- Browser mode (only used with -a browser=1) -------------------------------------------------
 # Debian's Chromium; `playwright install` is not needed.

@@ -114,6 +114,8 @@ class AutoscoutSpider(scrapy.Spider):
         if page == 1:
             yield from self._count_slice(year, band, parent, result.number_of_results)
             if band == site.ANY_PRICE:
+                # The year's total: the progress line's listings known.
+                self.crawler.stats.inc_value("scars/listings/known", result.number_of_results)
                 yield from self._settle_years()
         if page == 1 and result.number_of_results > reachable:
             bands = site.split_band(band)
@@ -179,6 +181,7 @@ class AutoscoutSpider(scrapy.Spider):
         self.state["years_settled"] = True
         missing = self.state["unfiltered_total"] - sum(counts[(y, site.ANY_PRICE)] for y in years)
         if missing > 0:
+            self.crawler.stats.inc_value("scars/listings/known", missing)
             self.logger.info(
                 "%d listings have no first registration in %d-%d (new cars?): walking the "
                 "search without a year filter for them", missing, years[0], years[-1],
@@ -277,6 +280,7 @@ class AutoscoutSpider(scrapy.Spider):
             self.crawler.stats.inc_value("scars/listings/moved")
             yield self._detail(response.urljoin(location), moves + 1)
             return
+        self.crawler.stats.inc_value("scars/listings/done")  # for the progress line
         if status == "moved":
             self.crawler.stats.inc_value("scars/dropped/listing_moved_too_often")
             return

@@ -61,6 +61,12 @@ def crawl_command(
     return command, summary_file
 
 
+def quiet_command(command: list[str]) -> list[str]:
+    """`command` without the tests' `-s LOG_LEVEL=INFO`: the console as a user sees it."""
+    at = command.index("LOG_LEVEL=INFO")
+    return command[: at - 1] + command[at + 1 :]
+
+
 def read_summary(summary_file: Path) -> dict[str, Any]:
     return json.loads(summary_file.read_text()) if summary_file.exists() else {}
 

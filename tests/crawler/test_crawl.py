@@ -90,7 +90,7 @@ def test_crawl_stores_every_photo_once(
     assert len(site.paths("/pictures/")) == len(expected)  # not one picture fetched again
     assert second.count("skipped/already_stored") == len(expected)
     assert second.count("file_status_count/downloaded") == 0
-    assert "Summary (finished): listings 124, images found 340, stored 0, skipped 340" in second.log
+    assert "): listings 124/124 done (100%), photos 0 stored, 340 skipped" in second.log
     assert (store / MODEL / "manifest.jsonl").read_bytes() == before
 
     new = inventory.add(2022, 99_000, 3)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import subprocess
 import time
@@ -16,6 +17,7 @@ from tests.crawler.conftest import (
     REPO,
     Crawl,
     crawl_command,
+    quiet_command,
     read_summary,
     run_crawl,
     standard_inventory,
@@ -77,23 +79,35 @@ def test_killed_crawl_leaves_whole_pictures_and_next_run_completes(
 def test_jobdir_resumes_a_stopped_crawl(
     test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path
 ) -> None:
+    """Stopped with SIGINT, the crawl prints the command that resumes it; run as printed, it
+    completes the set, and its summary counts the whole job as an uninterrupted crawl does."""
     site, origin = test_site
     site.latency = 0.01
     expected = expected_records(inventory, standard_inventory(inventory))
     store, folder = tmp_path / "raw", tmp_path / "raw" / MODEL
     job = {"JOBDIR": str(tmp_path / "job")}
     command, summary_file = crawl_command(origin, store, settings=job)
+    command = quiet_command(command)
     assert interrupt(command, folder, signal.SIGINT, after=40) == 0
     stopped = Crawl(0, read_summary(summary_file), "")
     assert stopped.summary["finish_reason"] == "shutdown"
     assert stopped.count("images/stored") < len(expected)
     details_before = len(site.paths("/offers/"))
+    printed = (tmp_path / "interrupted.log").read_text().rstrip().splitlines()
+    assert printed[-2].endswith("Stopped. To resume, run the same command again:")
+    assert shlex.split(printed[-1]) == command
 
-    resumed = run_crawl(origin, store, settings=job)
+    done = subprocess.run(shlex.split(printed[-1]), cwd=REPO, capture_output=True, text=True)
+    resumed = Crawl(done.returncode, read_summary(summary_file), done.stderr)
     assert resumed.returncode == 0, resumed.log
     assert resumed.summary["finish_reason"] == "finished"
     assert_store_matches(folder, expected)
-    assert stopped.count("images/stored") + resumed.count("images/stored") == len(expected)
+    # The whole job's counts, as an uninterrupted crawl of this site has them.
+    listings = len(inventory.listings)
+    whole = {"images/found": len(expected), "images/stored": len(expected),
+             "item_scraped_count": len(expected), "listings/seen": listings,
+             "listings/done": listings, "listings/known": listings - 1}  # fmt: skip
+    assert {key: resumed.count(key) for key in whole} == whole  # the pinned one is in no total
     # Resumed, not restarted: no detail page is fetched twice over the two runs.
     details = site.paths("/offers/")
     assert len(details) == len(set(details)) and len(details) > details_before

@@ -14,7 +14,6 @@ from scrapy.settings import Settings
 
 from scars_scrapy import settings as project_settings
 from scars_scrapy.config import ConfigError, build_config
-from scars_scrapy.extensions import progress_line, summary
 from scars_scrapy.middlewares import PAGE_META, block_reason, retry_after
 from scars_scrapy.pipelines.dedup import stored_ids
 from scars_scrapy.pipelines.manifest import local_store, manifest_ids
@@ -135,15 +134,3 @@ def test_local_store(uri: str, expected: str | None) -> None:
             local_store(settings)
     else:
         assert local_store(settings) == Path(expected)
-
-
-def test_summary_by_reason() -> None:
-    stats = {"scars/dropped/not_an_image": 2, "scars/dropped/offsite_image": 1,
-             "scars/skipped/already_stored": 5, "scars/images/stored": 7,
-             "scars/listings/seen": 3, "file_status_count/downloaded": 7, "other": 1}  # fmt: skip
-    assert progress_line(stats).startswith(
-        "listings 3, images found 0, stored 7, skipped 5, dropped 3"
-    )
-    result = summary(stats, "finished")
-    assert result["finish_reason"] == "finished"
-    assert result["counts"]["dropped/not_an_image"] == 2 and "other" not in result["counts"]

@@ -1,0 +1,93 @@
+"""What a user sees: one line for a bad command line, a quiet console with progress, a log file
+with Scrapy's log, and after Ctrl+C with JOBDIR the command that resumes the crawl."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.crawler.conftest import (
+    MODEL,
+    REPO,
+    crawl_command,
+    quiet_command,
+)
+from tests.crawler.testsite import TestSite
+
+pytestmark = pytest.mark.timeout(180)
+# Scrapy's LOG_FORMAT: `2026-12-02 05:51:35 [scrapy.core.engine] INFO: ...`
+SCRAPY_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] [A-Z]+: ", re.M)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["-a", "yeras=2020"], "unknown argument 'yeras': did you mean 'years'?"),
+        (["-a", "modle=defender"], "unknown argument 'modle': did you mean 'model'?"),
+        (["-s", "DOWNLOAD_DELAY=abc"], "'abc' for setting DOWNLOAD_DELAY: expected a number"),
+        (["-s", "CONCURRENT_REQUESTS=2.5"], "CONCURRENT_REQUESTS: expected a whole"),
+        (["-s", "AUTOTHROTTLE_ENABLED=maybe"], "AUTOTHROTTLE_ENABLED: expected True"),
+        (["-s", "DOWNLOAD_SLOTS=abc"], "'abc' for setting DOWNLOAD_SLOTS: expected a JSON object"),
+        (["-s", "SCARS_PAGE_CAP=x"], "'x' for setting SCARS_PAGE_CAP: expected a whole number"),
+        (["-s", "SCARS_PROGRESS_INTERVAL=often"], "for setting SCARS_PROGRESS_INTERVAL"),
+        (["-L", "LOUD"], "'LOUD' for setting LOG_LEVEL: expected a log level"),
+        (["-s", "DOWNLOAD_DELAY"], "invalid -s 'DOWNLOAD_DELAY': use -s NAME=VALUE"),
+        (["-a", "model=no-such-car"], "unknown model 'no-such-car'"),
+    ],
+)  # fmt: skip
+def test_a_bad_command_line_is_one_line(args: list[str], named: str, tmp_path: Path) -> None:
+    """Nothing before the error (no banner, no usage block), exit code 2, no traceback."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "autoscout", "-a", "model=defender"]
+    command += [*args, "-s", f"IMAGES_STORE={tmp_path / 'raw'}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [done.stderr.strip()]  # one line
+    assert done.stderr.startswith("scrapy crawl: error: ") and named in done.stderr
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "logs").exists()
+
+
+def test_the_console_shows_scars_lines_and_the_log_file_scrapys(
+    test_site: tuple[TestSite, str], tmp_path: Path
+) -> None:
+    site, origin = test_site
+    site.latency = 0.03  # about 3 s in all: several progress lines
+    for number in range(30):
+        site.inventory.add(2022, 30_000 + number * 1_000, 2)
+    settings = {"SCARS_PROGRESS_INTERVAL": "0.5", "DOWNLOAD_DELAI": "2"}
+    command, _ = crawl_command(origin, tmp_path / "raw", args={"years": "2022"}, settings=settings)
+    done = subprocess.run(
+        quiet_command(command), cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    console = done.stderr + done.stdout
+    assert not SCRAPY_LINE.search(console), console
+    assert "unknown setting DOWNLOAD_DELAI (did you mean DOWNLOAD_DELAY?)" in console
+    assert f"Crawling site={origin} model={MODEL} years=2022 into {tmp_path / 'raw'}" in console
+    progress = [line for line in console.splitlines() if "Progress: " in line]
+    assert any(re.search(r"\d+\.\d photos/s \(last .+\), about .+ left$", p) for p in progress)
+    assert "Summary (finished, " in console and "listings 30/30 done (100%)" in console
+    logs = list((tmp_path / "logs").glob("crawl-*.log"))
+    assert len(logs) == 1 and f"Scrapy's log: {logs[0]}" in console
+    log = logs[0].read_text()
+    assert "[scrapy.core.engine] INFO: Spider opened" in log
+    assert "[scrapy.statscollectors] INFO: Dumping Scrapy stats" in log
+    assert "[scars_scrapy.console] INFO: Summary (finished" in log  # the console's lines too
+
+
+def test_verbose_shows_scrapys_log_and_keeps_the_file(
+    test_site: tuple[TestSite, str], tmp_path: Path
+) -> None:
+    site, origin = test_site
+    site.inventory.add(2022, 30_000, 2)
+    command, _ = crawl_command(origin, tmp_path / "raw", args={"years": "2022"})
+    done = subprocess.run([*quiet_command(command), "--verbose"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[scrapy.core.engine] INFO: Spider opened" in done.stderr
+    (log,) = (tmp_path / "logs").glob("crawl-*.log")
+    assert "[scrapy.core.engine] INFO: Spider opened" in log.read_text()
