@@ -64,7 +64,7 @@ def render(card: CardInput) -> str:
         "## Crawl\n",
         *_crawl(rows),
         "## Filtering and review\n",
-        *_filtering(rows),
+        *_filtering(rows, card.gathered),
         "## Metadata\n",
         _columns_text(),
         loading_section(options, card.splits),
@@ -87,7 +87,7 @@ def _gaps(card: CardInput) -> list[str]:
         f"- {images(n)} not exported: {why}" for why, n in sorted(card.gathered.skipped.items())
     ]
     lines += [
-        f"- {n:,} unreadable lines in {name}, skipped"
+        f"- {plural(n, 'unreadable line')} in {name}, skipped"
         for name, n in sorted(card.gathered.bad_lines.items())
         if n
     ]
@@ -128,13 +128,19 @@ def _crawl(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _filtering(rows: list[dict[str, Any]]) -> list[str]:
+def _filtering(rows: list[dict[str, Any]], gathered: Gathered) -> list[str]:
+    done = sorted(
+        str(i.record["processed_at"])
+        for i in gathered.items
+        if i.record and i.record.get("processed_at")
+    )
+    when = f"from {done[0]} to {done[-1]}" if done else "at an unknown time"
     stages = Counter(r["filter_stage"] for r in rows if r["filter_stage"])
     detector = Counter(r["detector_class"] for r in rows if r["detector_class"])
     labels = Counter(r["classifier_label"] for r in rows if r["classifier_label"])
     decided = Counter(r["review_decision"] or "not decided" for r in rows)
     return [
-        f"- Last stage per image: {_counts(stages)}.",
+        f"- Filtered (or moved in the review) {when}; last stage per image: {_counts(stages)}.",
         f"- Detector classes: {_counts(detector)}; classifier labels: {_counts(labels)}.",
         f"- Review decisions: {_counts(decided)}.",
         "- Filtering settings and weight files: unknown. The records (`records.jsonl`) and the "
@@ -144,7 +150,11 @@ def _filtering(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def images(count: int) -> str:
-    return f"{count:,} image" + ("" if count == 1 else "s")
+    return plural(count, "image")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _counts(counter: Counter[str]) -> str:

@@ -62,7 +62,7 @@ def gather(options: ExportOptions) -> Gathered:
     records, bad = load_records(options.final / RECORDS_NAME)
     gathered.bad_lines[RECORDS_NAME] = bad
     manifest = read_manifest(options.raw)
-    gathered.bad_lines["manifest"] = manifest.bad_lines
+    gathered.bad_lines["the manifest"] = manifest.bad_lines
     read = read_events(options.final / LOG_NAME)
     gathered.bad_lines[LOG_NAME] = len(read.bad_lines)
     decisions = Decisions.replay(REVIEW, read.events)
@@ -74,14 +74,16 @@ def gather(options: ExportOptions) -> Gathered:
             if wanted == REJECTED and where != REJECTED:
                 gathered.skipped["rejected in the review, not applied yet"] += 1
             continue
-        crop = options.final / where / found.files[image_id]
         record = records.get(image_id)
+        crop = options.final / where / found.files[image_id]
         source = crop if options.images == CROPS else _photo(options, image_id, record)
         if not source.is_file():
             gathered.skipped["whole photo missing from raw/"] += 1
             continue
         item = Item(image_id, wanted, source, record, manifest.rows.get(image_id), decision)
         _count_gaps(item, where, gathered.counts)
+        if image_id in found.duplicates:
+            gathered.counts[f"in two sets on disk (the one in {where}/ taken)"] += 1
         gathered.items.append(item)
     return gathered
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -202,3 +203,32 @@ def test_replacing_an_export_replaces_it_whole(reviewed: Reviewed, tmp_path: Pat
     assert not (out / "notes.txt").exists()
     assert json.loads((out / "export.json").read_text())["options"]["seed"] == 7
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]  # nothing left beside it
+
+
+def test_torn_last_lines_are_skipped_and_counted(
+    reviewed: Reviewed, export: Path, tmp_path: Path
+) -> None:
+    """A kill mid-write leaves a torn last line in any record file: the export goes on."""
+    root = tmp_path / "copy"
+    shutil.copytree(reviewed.root / "data", root / "data")
+    final, raw = root / "data" / "final" / MODEL, root / "data" / "raw" / MODEL
+    for path, torn in (
+        (final / "records.jsonl", '{"image_id": "cut'),
+        (raw / "manifest.jsonl", '{"ima'),
+        (final / "review_log.jsonl", '{"op": "dec'),
+    ):
+        with path.open("a", encoding="utf-8") as file:
+            file.write(torn)
+    out = tmp_path / "out"
+    done = run_export(root, "--model", MODEL, "--out", str(out), *BOTH)
+    assert done.returncode == 0, done.stderr
+    card = (out / "README.md").read_text(encoding="utf-8")
+    for name in ("records.jsonl", "the manifest", "review_log.jsonl"):
+        assert f"- 1 unreadable line in {name}, skipped" in card
+    rows = [
+        {k: v for k, v in r.items() if k != "file_name"} for r in jsonl_rows(out / "metadata.jsonl")
+    ]
+    assert rows == [
+        {k: v for k, v in r.items() if k != "file_name"}
+        for r in jsonl_rows(export / "metadata.jsonl")
+    ]
