@@ -7,13 +7,20 @@ every request after `--latency` seconds, as a remote server would; politeness is
 The defaults compare like with like: the crawler's default picture size, and as many floor
 threads as the crawl has requests in flight.
 
+With `--polite`, the crawl runs at the default politeness settings instead, against pages that
+answer after `--page-latency` seconds and a picture host of its own (`localhost`, as the CDN is
+another host) that answers after `--latency` seconds; it reports the pages and photos per second
+the site saw, and what they make of a model of 1,000 listings. No floor is measured.
+
     python benchmarks/crawl.py [--images 5000] [--size 1280x960] [--latency 0.05]
                                [--floor-threads 32] [--concurrency 32]
+    python benchmarks/crawl.py --polite [--images 600] [--page-latency 0.1] [--latency 0.05]
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import http.client
 import importlib.util
 import io
@@ -91,17 +98,24 @@ def floor(urls: list[str], out: Path, threads: int) -> float:
     return time.perf_counter() - start
 
 
+def unthrottled(concurrency: int) -> dict[str, object]:
+    """Politeness off: as many requests in flight as the floor has threads."""
+    return {
+        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_SLOTS": "{}",
+        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "CONCURRENT_ITEMS": 100,
+    }  # fmt: skip
+
+
 def crawl(
-    origin: str, store: Path, size: str, concurrency: int, log: Path
+    origin: str, store: Path, size: str, politeness: dict[str, object], log: Path
 ) -> tuple[float, float, dict]:
     """Seconds for the whole `scrapy crawl autoscout` (start-up included), its peak memory in
     MB, and its summary."""
     summary = store.parent / "summary.json"
     settings = {
         "IMAGES_STORE": store, "SCARS_SUMMARY_FILE": summary, "SCARS_IMAGE_SIZE": size,
-        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_SLOTS": "{}",
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "CONCURRENT_ITEMS": 100, "SCARS_PROGRESS_INTERVAL": 10, "LOG_LEVEL": "INFO",
+        "SCARS_PROGRESS_INTERVAL": 10, "LOG_LEVEL": "INFO", **politeness,
     }  # fmt: skip
     command = [sys.executable, "-m", "scrapy", "crawl", "autoscout", "-a", f"site={origin}"]
     command += ["-a", "model=range-rover-vogue", "-a", f"years={YEARS[0]}-{YEARS[-1]}"]
@@ -138,7 +152,16 @@ def main() -> None:
     parser.add_argument("--floor-threads", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "crawl.json")
+    parser.add_argument("--polite", action="store_true", help="the default politeness settings")
+    parser.add_argument(
+        "--set", action="append", default=[], type=lambda pair: tuple(pair.split("=", 1)),
+        metavar="NAME=VALUE", help="with --polite: a setting changed (to compare with the default)",
+    )  # fmt: skip
+    parser.add_argument("--page-latency", type=float, default=0.1, help="with --polite")
     args = parser.parse_args()
+    if args.polite:
+        report(polite(args), args.out.with_name("crawl-polite.json"))
+        return
     width, height = map(int, args.size.split("x"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     site = build_site(args.images, args.per_listing, (width, height), args.latency)
@@ -151,8 +174,9 @@ def main() -> None:
         (Path(tmp) / "floor").mkdir()
         floor_seconds = floor(urls, Path(tmp) / "floor", args.floor_threads)
         crawl_seconds, peak_mb, summary = crawl(
-            origin, Path(tmp) / "raw", args.size, args.concurrency, args.out.with_suffix(".log")
-        )
+            origin, Path(tmp) / "raw", args.size, unthrottled(args.concurrency),
+            args.out.with_suffix(".log"),
+        )  # fmt: skip
         stored = len(list((Path(tmp) / "raw" / "range-rover-vogue").glob("*.jpg")))
     result = {
         "images": len(urls), "stored": stored, "size": args.size, "latency_s": args.latency,
@@ -164,10 +188,65 @@ def main() -> None:
         "crawl_peak_rss_mb": round(peak_mb, 1),
         "finish_reason": summary["finish_reason"],
     }  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args.out)
+
+
+def report(result: dict[str, object], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     for key, value in result.items():
-        print(f"{key:>20}: {value}")
+        print(f"{key:>24}: {value}")
+
+
+def polite(args: argparse.Namespace) -> dict[str, object]:
+    """The crawl at the default politeness: pages and pictures on hosts of their own, each
+    with its latency. Rates are the site's: requests over the time between the first and
+    the last."""
+    images = 600 if "--images" not in sys.argv else args.images
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    width, height = map(int, args.size.split("x"))
+    pages = build_site(images, args.per_listing, (width, height), args.page_latency)
+    pictures = TestSite(pages.inventory, latency=args.latency)
+    pictures.pool = pages.pool
+    with (
+        serve(pages) as origin,
+        serve(pictures) as picture_origin,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        # The pictures' URLs point at the second server, by a host name of its own.
+        pages.inventory.origin = picture_origin.replace("127.0.0.1", "localhost")
+        politeness = {"SCARS_PICTURE_HOSTS": "localhost", **dict(args.set)}
+        seconds, peak_mb, summary = crawl(
+            origin, Path(tmp) / "raw", args.size, politeness, args.out.with_name("crawl-polite.log")
+        )
+    page_rate, photo_rate = site_rate(pages), site_rate(pictures)
+    listings = 1000
+    return {
+        "images": images, "listings": len(pages.inventory.listings),
+        "page_latency_s": args.page_latency, "picture_latency_s": args.latency,
+        "settings": politeness,
+        "pages": len(pages.hits), "pictures": len(pictures.hits),
+        "pages_per_s": round(page_rate, 2), "photos_per_s": round(photo_rate, 2),
+        "peak_pages_per_10s": peak(pages, 10.0), "crawl_seconds": round(seconds, 1),
+        "crawl_peak_rss_mb": round(peak_mb, 1), "finish_reason": summary["finish_reason"],
+        f"hours_for_{listings}_listings_of_{args.per_listing}_photos": round(
+            max(listings * args.per_listing / photo_rate, listings * 1.05 / page_rate) / 3600, 1
+        ),
+    }  # fmt: skip
+
+
+def site_rate(site: TestSite) -> float:
+    """Requests per second between the site's first and last request."""
+    times = [t for t, _ in site.hits]
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+
+def peak(site: TestSite, seconds: float) -> int:
+    """The most requests the site saw in any `seconds`."""
+    times = sorted(t for t, _ in site.hits)
+    return max(
+        (bisect.bisect_right(times, t + seconds) - i for i, t in enumerate(times)), default=0
+    )
 
 
 if __name__ == "__main__":

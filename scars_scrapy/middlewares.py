@@ -1,4 +1,5 @@
-"""Block detection and backoff: a blocked page is retried later, never read as "no results"."""
+"""Block detection and backoff (a blocked page is retried later, never read as "no results"),
+and the pictures' own download slot."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ BLOCK_STATUSES = {403: "http_403", 429: "http_429", 503: "http_503"}
 CHALLENGE_MARKERS = (b"captcha", b"challenge-platform", b"just a moment", b"datadome")
 # Request meta key: the request is for a page that must carry the site's embedded data.
 PAGE_META = "scars_page"
+# The download slot of every picture host (DOWNLOAD_SLOTS sets its limits).
+PICTURE_SLOT = "pictures"
 
 
 def block_reason(request: Request, response: Response) -> str | None:
@@ -101,3 +104,25 @@ class BlockBackoffMiddleware:
         asked = retry_after(response, time.time())
         delay = asked if asked is not None else self.base * 2**attempt
         return min(delay, self.ceiling)
+
+
+class PictureSlotMiddleware:
+    """Pictures share one download slot of their own, `pictures`, kept out of AutoThrottle.
+
+    The site's pages are rendered per request, so AutoThrottle paces them by the site's own
+    response times. The pictures come from a CDN that serves static files: AutoThrottle would
+    hold them to the pages' pace (DOWNLOAD_DELAY is its floor), which made a model's photos
+    take days. Their slot has a fixed small concurrency and delay instead (DOWNLOAD_SLOTS).
+    """
+
+    def __init__(self, hosts: frozenset[str]) -> None:
+        self.hosts = hosts
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(frozenset(crawler.settings.getlist("SCARS_PICTURE_HOSTS")))
+
+    def process_request(self, request: Request) -> None:
+        if (urlparse_cached(request).hostname or "") in self.hosts:
+            request.meta.setdefault("download_slot", PICTURE_SLOT)
+            request.meta["autothrottle_dont_adjust_delay"] = True

@@ -1,4 +1,4 @@
-"""Progress, summary, a job's totals and the command-line checks, as units."""
+"""Progress, summary, a job's totals, the command-line checks and the pictures' slot, as units."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy import Spider
+from scrapy import Request, Spider
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -18,6 +18,7 @@ from scars_scrapy import settings as project_settings
 from scars_scrapy.config import ARGUMENTS, ConfigError, build_config
 from scars_scrapy.console import CONSOLE_LOGGER, command_line
 from scars_scrapy.extensions import ProgressSummary
+from scars_scrapy.middlewares import PICTURE_SLOT, PictureSlotMiddleware
 
 STATS = {
     "scars/listings/known": 10, "scars/listings/seen": 8, "scars/listings/done": 4,
@@ -163,3 +164,14 @@ def test_every_argument_the_config_reads_is_known(args: dict[str, str]) -> None:
     assert recording.read <= set(ARGUMENTS)
     with pytest.raises(ConfigError, match="unknown argument 'yeras': did you mean 'years'"):
         checks.check_arguments([*args, "yeras"], ARGUMENTS)
+
+
+def test_pictures_have_a_slot_of_their_own_out_of_autothrottle() -> None:
+    crawler = get_crawler(Spider, {"SCARS_PICTURE_HOSTS": ["pics.example"]})
+    middleware = PictureSlotMiddleware.from_crawler(crawler)
+    picture, page = Request("https://pics.example/a.jpg"), Request("https://www.example/lst")
+    middleware.process_request(picture)
+    middleware.process_request(page)
+    assert picture.meta == {"download_slot": PICTURE_SLOT, "autothrottle_dont_adjust_delay": True}
+    assert page.meta == {}
+    assert project_settings.DOWNLOAD_SLOTS[PICTURE_SLOT] == {"concurrency": 4, "delay": 0.1}
