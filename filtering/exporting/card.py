@@ -67,7 +67,7 @@ def render(card: CardInput) -> str:
         *_filtering(rows, card.gathered),
         "## Metadata\n",
         _columns_text(),
-        loading_section(options, card.splits),
+        loading_section(options),
         RESPONSIBLE_USE,
     ]
     return "\n".join(parts)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from filtering.exporting.options import TEST, TRAIN, VAL, ExportOptions
-
-HF_SPLITS = {TRAIN: "train", VAL: "validation", TEST: "test"}
+from filtering.exporting.options import TRAIN, ExportOptions
 
 
-def loading_section(options: ExportOptions, splits: Sequence[str]) -> str:
+def loading_section(options: ExportOptions) -> str:
     path = str(options.out)
-    hf = ", ".join(f'"{HF_SPLITS[s]}": ["{s}/**", "metadata.jsonl"]' for s in splits)
     one_class = len(options.sets) == 1
     note = (
         "\nWith one set exported every image has the same class; export with "
@@ -35,13 +30,12 @@ from ultralytics import YOLO
 YOLO("yolov8n-cls.pt").train(data="{path}", imgsz=224)
 ```
 
-Hugging Face `datasets` (the images with every metadata column). `metadata.jsonl` is named
-because the folder also holds `metadata.csv` with the same rows, and imagefolder refuses a folder
-with metadata in two formats:
+Hugging Face `datasets` (splits `train`, `validation`, `test`, with every metadata column; the
+set is the `set` column, each split folder's `metadata.jsonl` holds its rows):
 
 ```python
 from datasets import load_dataset
-ds = load_dataset("imagefolder", data_dir="{path}", data_files={{{hf}}})
+ds = load_dataset("imagefolder", data_dir="{path}").class_encode_column("set")
 ```
 
 In pandas: `pandas.read_csv("{path}/metadata.csv")`.

@@ -1,8 +1,11 @@
 """`metadata.jsonl` and `metadata.csv`: one row per exported image, `file_name` first.
 
-That is the table Hugging Face `datasets`' imagefolder builder joins to the images (the file name
-relative to the table's folder). Both files hold the same rows and columns; a value that is not
-known is null in JSONL and an empty cell in CSV.
+That is the table Hugging Face `datasets`' imagefolder builder joins to the images, by the file
+name relative to the table's folder. The export's own two tables (same rows and columns; a value
+not known is null in JSONL and an empty cell in CSV) hold every image. Each split folder also has
+its rows as `metadata.jsonl`: with split folders imagefolder reads only the tables inside them
+(and refuses a folder with tables in two formats), so `load_dataset("imagefolder", data_dir=...)`
+gets every column in the right split.
 """
 
 from __future__ import annotations
@@ -65,12 +68,22 @@ def record_values(record: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def write_tables(folder: Path, rows: Iterable[dict[str, Any]]) -> None:
-    rows = list(rows)
-    with (folder / JSONL_NAME).open("w", encoding="utf-8") as jsonl:
-        for values in rows:
-            jsonl.write(json.dumps(values, ensure_ascii=False) + "\n")
+def write_tables(folder: Path, rows: list[dict[str, Any]]) -> None:
+    _write_jsonl(folder / JSONL_NAME, rows)
     with (folder / CSV_NAME).open("w", encoding="utf-8", newline="") as table:
         writer = csv.DictWriter(table, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in values.items()} for values in rows)
+    for split in sorted({values["split"] for values in rows}):
+        inside = [
+            v | {"file_name": v["file_name"].removeprefix(f"{split}/")}
+            for v in rows
+            if v["split"] == split
+        ]
+        _write_jsonl(folder / split / JSONL_NAME, inside)
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as jsonl:
+        for values in rows:
+            jsonl.write(json.dumps(values, ensure_ascii=False) + "\n")

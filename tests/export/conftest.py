@@ -129,7 +129,6 @@ def _review(final: Path, decisions: dict[str, str], apply: bool) -> None:
     if apply:
         report = session.apply()
         assert not (report.conflicts or report.missing or report.errors)
-    session.close()
 
 
 def _drop_manifest_row(manifest: Path, image_id: str) -> None:

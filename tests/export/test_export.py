@@ -137,6 +137,19 @@ def test_the_csv_holds_the_same_rows_with_file_name_first(export: Path) -> None:
         assert cells == {k: "" if v is None else str(v) for k, v in row.items()}
 
 
+def test_each_split_folder_has_its_rows_for_imagefolder(export: Path) -> None:
+    """With split folders, `datasets`' imagefolder reads the tables inside them, by file names
+    relative to the table; the export's own tables at the top are left to other readers."""
+    rows = jsonl_rows(export / "metadata.jsonl")
+    for split in ("train", "val", "test"):
+        inside = jsonl_rows(export / split / "metadata.jsonl")
+        assert [r | {"file_name": f"{split}/{r['file_name']}"} for r in inside] == [
+            r for r in rows if r["split"] == split
+        ]
+        assert all((export / split / r["file_name"]).is_file() for r in inside)
+        assert not (export / split / "metadata.csv").exists()  # one format per folder
+
+
 def test_the_card_counts_equal_the_files(export: Path) -> None:
     card = (export / "README.md").read_text(encoding="utf-8")
     counts = card_counts(card)
