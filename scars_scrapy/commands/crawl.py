@@ -46,15 +46,17 @@ class Command(crawl.Command):
             except ConfigError as bad:
                 fail(str(bad))
             fail(str(exc))
+        if args != [AutoscoutSpider.name]:
+            given = f"unknown spider {' '.join(args)!r}" if args else "no spider given"
+            fail(f"{given}: use scrapy crawl {AutoscoutSpider.name} -a model=<slug>")
         assert self.settings is not None
         named = list(arglist_to_dict(opts.set))
         if opts.loglevel:
             named.append("LOG_LEVEL")
         try:
             checks.check_values(named, self.settings, project_settings)
-            if args and args[0] == AutoscoutSpider.name:
-                checks.check_arguments(opts.spargs, ARGUMENTS)
-                build_config(opts.spargs, self.settings)
+            checks.check_arguments(opts.spargs, ARGUMENTS)
+            build_config(opts.spargs, self.settings)
         except ConfigError as exc:
             fail(str(exc))
         self.warnings = checks.unknown_settings(named, project_settings)
@@ -66,7 +68,10 @@ class Command(crawl.Command):
         for warning in self.warnings:
             console.console.warning("Warning: %s", warning)
         self._start_line(args, opts)
-        super().run(args, opts)
+        try:
+            super().run(args, opts)
+        except UsageError as exc:  # one the checks above let through
+            fail(str(exc))
         assert self.crawler_process is not None
         if self.crawler_process.bootstrap_failed:
             console.console.error("The crawl could not start: see %s", self.output.log_file)

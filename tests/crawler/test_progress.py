@@ -132,9 +132,18 @@ def test_setting_values_checked_with_their_readers_getters() -> None:
     checks.check_values(
         ["DOWNLOAD_TIMEOUT", "RETRY_TIMES", "LOG_LEVEL"], settings, project_settings
     )
-    settings.set("RETRY_TIMES", "two")
-    with pytest.raises(ConfigError, match="'two' for setting RETRY_TIMES: expected a whole"):
-        checks.check_values(["RETRY_TIMES"], settings, project_settings)
+    bad = {"RETRY_TIMES": ("two", "a whole number"), "CONCURRENT_REQUESTS": ("2.5", "a whole"),
+           "AUTOTHROTTLE_ENABLED": ("maybe", "True or False"), "LOG_LEVEL": ("LOUD", "a log level"),
+           "SCARS_PAGE_CAP": ("x", "a whole number"),
+           "SCARS_PROGRESS_INTERVAL": ("often", "a number")}  # fmt: skip
+    for name, (value, expected) in bad.items():
+        settings.set(name, value)
+        with pytest.raises(ConfigError, match=f"'{value}' for setting {name}: expected {expected}"):
+            checks.check_values([name], settings, project_settings)
+    with pytest.raises(ConfigError, match="invalid -s 'DOWNLOAD_DELAY': use -s NAME=VALUE"):
+        checks.check_pairs(["DOWNLOAD_DELAY"])
+    with pytest.raises(ConfigError, match="'abc' for setting DOWNLOAD_SLOTS: expected a JSON"):
+        checks.check_pairs(["RETRY_TIMES=1", "DOWNLOAD_SLOTS=abc"])
 
 
 class Recording(dict[str, str]):
