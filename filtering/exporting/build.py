@@ -14,6 +14,7 @@ from filtering.exporting.options import TRAIN, ExportError, ExportOptions
 from filtering.exporting.source import Gathered, check_model, gather
 from filtering.exporting.split import assign_splits
 from filtering.exporting.target import MARKER, check_target, move_into_place, put_file, staging
+from filtering.records import TO_LABEL
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,7 @@ def run_export(options: ExportOptions, command: str) -> Exported:
     check_target(options)
     gathered = gather(options)
     if not gathered.items:
-        sets = ", ".join(f"{s}/" for s in options.sets)
-        raise ExportError(f"nothing to export: no images in {sets} of {options.final}")
+        raise ExportError(_nothing_to_export(options))
     split_of = assign_splits(gathered.items, options.fractions, options.sets, options.seed)
     splits = [name for name, share in options.fractions.items() if share > 0]
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -44,6 +44,16 @@ def run_export(options: ExportOptions, command: str) -> Exported:
         _write_marker(folder / MARKER, options, rows, created)
         move_into_place(folder, options.out)
     return Exported(rows, gathered, not_linked)
+
+
+def _nothing_to_export(options: ExportOptions) -> str:
+    sets = ", ".join(f"{s}/" for s in options.sets)
+    message = f"nothing to export: no images in {sets} of {options.final}"
+    waiting = options.final / TO_LABEL
+    if waiting.is_dir() and any(waiting.iterdir()):
+        # The state after a first filtering run, before any classifier is trained.
+        message += f"; the crops in {waiting} wait for labels and a classifier (see README)"
+    return message
 
 
 def _write_images(

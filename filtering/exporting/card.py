@@ -77,7 +77,8 @@ def _columns_text() -> str:
     columns = ", ".join(f"`{c}`" for c in COLUMNS)
     return (
         "`metadata.jsonl` and `metadata.csv` hold the same rows, one per image, with the columns "
-        f"{columns}. Unknown values are null (JSONL) or empty (CSV).\n"
+        f"{columns}. Unknown values are null (JSONL) or empty (CSV). Each split folder's own "
+        "`metadata.jsonl` holds its rows, `file_name` relative to it (for `datasets`).\n"
     )
 
 

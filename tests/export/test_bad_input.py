@@ -68,3 +68,12 @@ def test_bad_options(
     done = run_export(reviewed.root, *args)
     assert done.returncode == 2 and words in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_model_whose_crops_all_wait_for_labels(tmp_path: Path) -> None:
+    final = tmp_path / "data" / "final" / "bmw-320"
+    (final / "to_label").mkdir(parents=True)
+    (final / "to_label" / "0001.jpg").write_bytes(b"\xff\xd8 a crop")
+    (final / "records.jsonl").write_text('{"image_id": "0001", "fate": "to_label"}\n')
+    line = _refused(tmp_path, tmp_path, "--model", "bmw-320", "--out", "export")
+    assert "nothing to export: no images in clean/" in line and "wait for labels" in line
