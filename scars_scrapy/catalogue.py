@@ -29,6 +29,8 @@ CATALOGUE: dict[str, CarModel] = {
     "discovery": CarModel("land-rover", "discovery", None, 1989),
     "discovery-sport": CarModel("land-rover", "discovery-sport", None, 2014),
 }
+# Named families of catalogue models, each selected with `-a model=<group>`.
+GROUPS: dict[str, tuple[str, ...]] = {"all-land-rover": tuple(CATALOGUE)}
 # Where the catalogue does not know a model, search from this year.
 DEFAULT_SINCE = 1990
 
@@ -44,4 +46,4 @@ def check_slug(name: str, value: str) -> str:
 
 
 def known_models() -> str:
-    return ", ".join(sorted(CATALOGUE))
+    return f"{', '.join(sorted(CATALOGUE))}; groups: {', '.join(sorted(GROUPS))}"

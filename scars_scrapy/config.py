@@ -6,19 +6,28 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
-from scars_scrapy import site
-from scars_scrapy.catalogue import CATALOGUE, DEFAULT_SINCE, CarModel, check_slug, known_models
+from scars_scrapy import redis_state, site
+from scars_scrapy.catalogue import (
+    CATALOGUE,
+    DEFAULT_SINCE,
+    GROUPS,
+    SLUG,
+    CarModel,
+    check_slug,
+    known_models,
+)
 
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 _SIZE = re.compile(r"^\d{2,4}x\d{2,4}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 # Every `-a` name build_config reads; `scrapy crawl` refuses any other, naming the closest.
-ARGUMENTS = ("model", "make", "version", "years", "site", "browser")
+ARGUMENTS = ("model", "models", "make", "version", "years", "site", "browser")
 
 
 class ConfigError(ValueError):
@@ -26,11 +35,25 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class CrawlConfig:
-    origin: str
+class ModelTarget:
+    """One model of the crawl: its search, its store folder (also its name in stats and logs),
+    and the years to search."""
+
     car: CarModel
     folder: str
     years: tuple[int, ...]
+
+    def describe(self) -> str:
+        car = self.car
+        version = f" ({car.version})" if car.version else ""
+        years = f"{self.years[0]}-{self.years[-1]}"
+        return f"{self.folder}: {car.make}/{car.model}{version}, years {years}"
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    origin: str
+    models: tuple[ModelTarget, ...]
     # No `years` argument: every year is wanted, cars without a registration year (new) too.
     every_year: bool
     page_cap: int
@@ -38,6 +61,11 @@ class CrawlConfig:
     image_format: str
     picture_hosts: frozenset[str]
     browser: bool
+    # A shared crawl's Redis (SCARS_REDIS_URL), checked reachable; "" for a crawl of its own.
+    redis_url: str = ""
+
+    def model(self, folder: str) -> ModelTarget:
+        return next(target for target in self.models if target.folder == folder)
 
     @property
     def site_host(self) -> str:
@@ -53,41 +81,97 @@ class CrawlConfig:
 def build_config(args: Mapping[str, str], settings: BaseSettings) -> CrawlConfig:
     """The configuration for spider arguments `args`; `ConfigError` names any bad value."""
     try:
-        car, folder = _car(args)
-        years = parse_years(args.get("years"), car.since)
+        cars = _cars(args)
+        models = tuple(
+            ModelTarget(car, folder, parse_years(args.get("years"), car.since))
+            for folder, car in cars.items()
+        )
         origin = site.normalize_site(args.get("site") or site.DEFAULT_SITE)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     return CrawlConfig(
         origin=origin,
-        car=car,
-        folder=folder,
-        years=years,
+        models=models,
         every_year=not args.get("years"),
         page_cap=_positive(settings, "SCARS_PAGE_CAP"),
         image_size=_image_size(settings.get("SCARS_IMAGE_SIZE")),
         image_format=_image_format(settings.get("SCARS_IMAGE_FORMAT")),
         picture_hosts=frozenset(settings.getlist("SCARS_PICTURE_HOSTS")),
         browser=_flag("browser", args.get("browser")) or settings.getbool("SCARS_BROWSER"),
+        redis_url=_redis(settings),
     )
 
 
-def _car(args: Mapping[str, str]) -> tuple[CarModel, str]:
-    """The search and the store folder: a catalogue slug, or explicit make/model/version."""
-    if not args.get("model"):
-        raise ValueError(f"no model given: use -a model=<slug> (known models: {known_models()})")
-    model = check_slug("model", str(args["model"]))
-    if not args.get("make"):
-        if model not in CATALOGUE:
+def _redis(settings: BaseSettings) -> str:
+    """The shared crawl's Redis URL, once it answers: a crawl never starts on one it cannot use."""
+    url = redis_state.redis_url(settings)
+    if url:
+        try:
+            redis_state.connect(url).close()
+        except redis_state.RedisUnavailable as exc:
+            raise ConfigError(str(exc)) from None
+    return url
+
+
+def _cars(args: Mapping[str, str]) -> dict[str, CarModel]:
+    """Each model's store folder and search, in the order given, each once."""
+    if args.get("make"):
+        return dict([_explicit(args.get("make"), args.get("model"), args.get("version"))])
+    names = _model_names(args)
+    if not names:
+        raise ValueError(
+            "no model given: use -a model=<slug>[,<slug>...] or -a models=<file> "
+            f"(known models: {known_models()})"
+        )
+    cars: dict[str, CarModel] = {}
+    for name in names:
+        cars.update(_named(name))
+    return cars
+
+
+def _model_names(args: Mapping[str, str]) -> list[str]:
+    """`model=a,b,c` and the lines of `models=FILE` (blank lines and `#` comments skipped)."""
+    names = [part.strip() for part in str(args.get("model") or "").split(",") if part.strip()]
+    if args.get("models"):
+        path = Path(str(args["models"]))
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read models file {str(path)!r}: {exc}") from exc
+        names += [line.split("#", 1)[0].strip() for line in lines]
+    return [name for name in names if name]
+
+
+def _named(name: str) -> list[tuple[str, CarModel]]:
+    """A catalogue slug, a catalogue group, or `make/model[/version]` for any car."""
+    if "/" in name:
+        parts = name.split("/")
+        if not 2 <= len(parts) <= 3 or not all(SLUG.match(part) for part in parts):
             raise ValueError(
-                f"unknown model {model!r}; known models: {known_models()} "
-                "(or name any car with -a make=<make> -a model=<model> [-a version=<version>])"
+                f"invalid model {name!r}: use make/model[/version], each a lower-case slug "
+                "(e.g. land-rover/range-rover/vogue)"
             )
-        return CATALOGUE[model], model
-    make = check_slug("make", str(args["make"]))
-    version = check_slug("version", str(args["version"])) if args.get("version") else None
+        return [_explicit(*parts)]
+    slug = check_slug("model", name)
+    if slug in GROUPS:
+        return [(member, CATALOGUE[member]) for member in GROUPS[slug]]
+    if slug not in CATALOGUE:
+        raise ValueError(
+            f"unknown model {slug!r}; known models: {known_models()} "
+            "(or name any car as make/model[/version], or with -a make=<make> -a model=<model>)"
+        )
+    return [(slug, CATALOGUE[slug])]
+
+
+def _explicit(
+    make: str | None, model: str | None, version: str | None = None
+) -> tuple[str, CarModel]:
+    """Any car by the site's own slugs; its folder is `<make>-<model>[-<version>]`."""
+    make = check_slug("make", str(make or ""))
+    model = check_slug("model", str(model or ""))
+    version = check_slug("version", str(version)) if version else None
     folder = "-".join(part for part in (make, model, version) if part)
-    return CarModel(make, model, version, DEFAULT_SINCE), folder
+    return folder, CarModel(make, model, version, DEFAULT_SINCE)
 
 
 def _flag(name: str, value: str | None) -> bool:

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 PAGE_DATA_MARKER = b'id="__NEXT_DATA__"'
-PICTURE_HOST = "prod.pictures.autoscout24.net"
 PAGE_SIZE = 20  # listings per search page; the site ignores larger values
 DEFAULT_SITE = "https://www.autoscout24.com"
 

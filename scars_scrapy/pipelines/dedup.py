@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from scars_scrapy.counts import count, set_count
 from scars_scrapy.pipelines.manifest import MANIFEST, local_store, manifest_ids
 
 if TYPE_CHECKING:
@@ -39,12 +40,12 @@ class ImageIdDedupPipeline:
         folder, image_id = adapter["folder"], adapter["image_id"]
         if folder not in self.stored:
             self.stored[folder] = stored_ids(self.store / folder)
-            self.stats.set_value("scars/store/already_stored", len(self.stored[folder]))
+            set_count(self.stats, folder, "store/already_stored", len(self.stored[folder]))
         if image_id in self.stored[folder]:
-            self.stats.inc_value("scars/skipped/already_stored")
+            count(self.stats, folder, "skipped/already_stored")
             raise DropItem(f"image {image_id} is already stored", log_level="DEBUG")
         if (folder, image_id) in self.seen:
-            self.stats.inc_value("scars/skipped/duplicate_id")
+            count(self.stats, folder, "skipped/duplicate_id")
             raise DropItem(f"image {image_id} was seen earlier in this crawl", log_level="INFO")
         self.seen.add((folder, image_id))
         return item

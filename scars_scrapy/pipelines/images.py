@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import uuid
-import warnings
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -27,6 +26,8 @@ from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
+
+from scars_scrapy.counts import count
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -58,7 +59,7 @@ class AtomicFSFilesStore(FSFilesStore):
 
     def persist_file(
         self,
-        path: str,
+        path: str | os.PathLike[str],
         buf: BytesIO,
         info: MediaPipeline.SpiderInfo,
         meta: dict[str, Any] | None = None,
@@ -100,7 +101,8 @@ class WorkerThreads:
         threads = threads if threads > 0 else os.cpu_count() or 1
         self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="scars-convert")
         self.pool.start()
-        reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)
+        # Twisted's interface declares the method without `self`, so mypy misreads it.
+        reactor.addSystemEventTrigger("during", "shutdown", self.pool.stop)  # type: ignore[arg-type]
 
     async def run(self, work: Callable[[], T]) -> T:
         return await maybe_deferred_to_future(deferToThreadPool(self.reactor, self.pool, work))
@@ -140,19 +142,23 @@ class StoreImagesPipeline(ImagesPipeline):
         "file": AtomicFSFilesStore,
     }
 
+    in_flight: DeferredSemaphore
+    workers: WorkerThreads
+    max_pixels: int
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        # Larger images are refused before decoding; Pillow only warns between 1x and 2x.
-        Image.MAX_IMAGE_PIXELS = crawler.settings.getint("SCARS_MAX_IMAGE_PIXELS")
-        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
         pipeline = super().from_crawler(crawler)
+        # Checked per picture from its header (see _refuse_bomb): Pillow's own limit is the
+        # whole process's, not this pipeline's to change.
+        pipeline.max_pixels = crawler.settings.getint("SCARS_MAX_IMAGE_PIXELS")
         # Each item holds its downloaded picture until a worker thread has converted it; without
         # a bound, downloads outpace conversion and the pictures pile up in memory.
         pipeline.in_flight = DeferredSemaphore(2 * crawler.settings.getint("CONCURRENT_REQUESTS"))
         pipeline.workers = WorkerThreads(crawler.settings.getint("SCARS_CONVERT_THREADS"))
         return pipeline
 
-    async def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:  # type: ignore[override]  # Scrapy 2.19's form
         await maybe_deferred_to_future(self.in_flight.acquire())
         try:
             return await super().process_item(item)
@@ -174,7 +180,7 @@ class StoreImagesPipeline(ImagesPipeline):
         adapter = ItemAdapter(item)
         for name in ("folder", "image_id"):
             if not SAFE_NAME.match(str(adapter.get(name) or "")):
-                self.crawler.stats.inc_value("scars/dropped/unsafe_name")
+                count(self.crawler.stats, None, "dropped/unsafe_name")
                 raise DropItem(f"{name} {adapter.get(name)!r} is not a safe file name")
         return super().get_media_requests(item, info)
 
@@ -189,9 +195,11 @@ class StoreImagesPipeline(ImagesPipeline):
         # Decoding and encoding run in worker threads: Pillow releases the GIL while it
         # works, so conversions use every core and the engine goes on downloading meanwhile. On
         # the reactor's thread alone they were the crawl's limit at the default picture size.
-        converted = await self.workers.run(
-            lambda: list(self.get_images(response, request, info, item=item))
-        )
+        def convert() -> list[tuple[str, Image.Image, BytesIO]]:
+            self._refuse_bomb(response.body)
+            return list(self.get_images(response, request, info, item=item))
+
+        converted = await self.workers.run(convert)
         checksum = ""
         for path, image, buffer in converted:
             checksum = checksum or hashlib.md5(buffer.getvalue(), usedforsecurity=False).hexdigest()
@@ -206,22 +214,47 @@ class StoreImagesPipeline(ImagesPipeline):
             )
         return checksum
 
+    def _refuse_bomb(self, body: bytes) -> None:
+        """A picture over SCARS_MAX_IMAGE_PIXELS is refused from its header, before decoding
+        (Pillow itself refuses those over twice its own limit when opening them)."""
+        with Image.open(BytesIO(body)) as probe:
+            width, height = probe.size
+        if width * height > self.max_pixels:
+            raise Image.DecompressionBombError(
+                f"{width}x{height} pixels is over SCARS_MAX_IMAGE_PIXELS ({self.max_pixels})"
+            )
+
     def item_completed(
         self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
     ) -> Any:
-        stats = self.crawler.stats
+        stats, model = self.crawler.stats, ItemAdapter(item)["folder"]
         for ok, value in results:
             if not ok:
-                reason = failure_reason(value)
-                stats.inc_value(f"scars/dropped/{reason}")
+                reason = failure_reason(value)  # type: ignore[arg-type]  # a Failure when not ok
+                count(stats, model, f"dropped/{reason}")
                 raise DropItem(f"image {ItemAdapter(item)['image_id']}: {reason}", log_level="INFO")
         item = super().item_completed(results, item, info)
         adapter = ItemAdapter(item)
-        stored = adapter[self.images_result_field][0]
-        with Image.open(Path(self.store.basedir, stored["path"])) as image:
+        stored = self._own_copy(adapter, info)
+        with Image.open(Path(self.store_folder, stored["path"])) as image:
             adapter["width"], adapter["height"] = image.size
         # "uptodate": the file was there without a manifest record (a run killed in between).
-        stats.inc_value(
-            "scars/images/recorded" if stored["status"] == "uptodate" else "scars/images/stored"
-        )
+        recorded = stored["status"] == "uptodate"
+        count(stats, model, "images/recorded" if recorded else "images/stored")
         return item
+
+    def _own_copy(self, adapter: ItemAdapter, info: MediaPipeline.SpiderInfo) -> dict[str, Any]:
+        """A photo under two models' listings is fetched once (Scrapy reuses a media request's
+        result for the same URL), and each model's folder gets its own copy of it."""
+        stored: dict[str, Any] = adapter[self.images_result_field][0]
+        path = f"{adapter['folder']}/{adapter['image_id']}.jpg"
+        if stored["path"] != path:
+            source = Path(self.store_folder, stored["path"])
+            self.store.persist_file(path, BytesIO(source.read_bytes()), info)
+            stored = adapter[self.images_result_field][0] = stored | {"path": path}
+        return stored
+
+    @property
+    def store_folder(self) -> str:
+        store: AtomicFSFilesStore = self.store  # type: ignore[assignment]  # the local store
+        return str(store.basedir)

@@ -1,32 +1,33 @@
-"""`scrapy crawl autoscout -a model=range-rover-vogue`: every photo of every listing of a model.
+"""`scrapy crawl autoscout -a model=range-rover-vogue[,...]`: every photo of every listing of
+each model, into the model's own folder.
 
-The search is walked per first-registration year, page by page; a year with more results than
-the site shows is split into price bands. When every year is wanted, the search without a year
-filter is walked too if the years do not add up to its total (new cars have no registration).
+Each model's search is walked per first-registration year, page by page; a year with more
+results than the site shows is split into price bands. When every year is wanted, the search
+without a year filter is walked too if the years do not add up to its total (new cars).
 Each listing's detail page gives all its photos; listings out of reach are counted by reason.
+The decisions about slices and gaps are the bookkeeping's (scars_scrapy.bookkeeping).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from typing import Any, Self
 
 import scrapy
 from scrapy.exceptions import UsageError
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
+from scrapy.settings import BaseSettings
 
-from scars_scrapy import browser, site
-from scars_scrapy.config import ConfigError, CrawlConfig, build_config
+from scars_scrapy import browser, redis_crawl, redis_state, site
+from scars_scrapy.bookkeeping import Ledger, MemoryTally, Slice, Tally
+from scars_scrapy.config import ConfigError, build_config
+from scars_scrapy.counts import MODEL_PREFIX
 from scars_scrapy.items import ImageItem
-from scars_scrapy.middlewares import PAGE_META
+from scars_scrapy.spiders.pages import PageSpider
 
-DETAIL_STATUSES = [301, 302, 303, 307, 308, 410]
+DETAIL_CODES = [301, 302, 303, 307, 308, 410]
 MAX_MOVES = 3
-MALFORMED_RETRIES = 2
-# Meta keys a retried page keeps; Scrapy's own (latency, retry counts) start afresh.
-OWN_META = {PAGE_META, "playwright", "dont_redirect", "handle_httpstatus_list"}
 ROBOTS_NOTICE = (
     "AutoScout24's robots.txt disallows search and detail pages for every user agent and its "
     "terms forbid automated access without consent; ROBOTSTXT_OBEY is %s. Crawl only with the "
@@ -34,9 +35,10 @@ ROBOTS_NOTICE = (
 )
 
 
-class AutoscoutSpider(scrapy.Spider):
+class AutoscoutSpider(PageSpider):
     name = "autoscout"
-    config: CrawlConfig
+    ledgers: dict[str, Ledger]
+    allowed_domains: list[str]  # read by Scrapy's offsite filter
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
@@ -51,307 +53,232 @@ class AutoscoutSpider(scrapy.Spider):
             browser.enable(crawler.settings)
         return spider
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        obey = self.settings.getbool("ROBOTSTXT_OBEY")
-        self.logger.warning(ROBOTS_NOTICE, obey)
-        car = self.config.car
-        self.logger.info(
-            "Crawling %s/%s%s, years %d-%d, from %s into %s",
-            car.make, car.model, f" ({car.version})" if car.version else "",
-            self.config.years[0], self.config.years[-1], self.config.origin, self.config.folder,
-        )  # fmt: skip
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        url = redis_state.redis_url(settings)
+        if url:  # a shared crawl: scrapy-redis's scheduler and dupefilter
+            redis_crawl.enable(settings, url)
+
+    def tally(self) -> Tally:
+        """Where the bookkeeping lives: in Redis for a shared crawl, else in the spider's state
+        (kept by JOBDIR for a resume)."""
+        if self.config.redis_url:
+            return redis_crawl.tally(self)
         if not hasattr(self, "state"):  # Scrapy sets it (kept across a resume) only with JOBDIR
             self.state: dict[str, Any] = {}
-        self.state.setdefault("listings", set())
-        for year in self.config.years:
-            yield self._search(year, 1, site.ANY_PRICE)
-        if self.config.every_year:
-            yield self._unfiltered_total()
+        return MemoryTally(self.state.setdefault("ledger", {}))
 
-    def _page_meta(self) -> dict[str, Any]:
-        return {PAGE_META: True, "playwright": True} if self.config.browser else {PAGE_META: True}
-
-    def _search_page(
-        self,
-        year: int | None,
-        page: int,
-        band: site.PriceBand,
-        callback: Callable[..., Any],
-        cb_kwargs: dict[str, Any],
-        dont_filter: bool = False,
-    ) -> scrapy.Request:
-        """A search page (one year, or with `year` None every year, and a price band)."""
-        car, origin = self.config.car, self.config.origin
-        return scrapy.Request(
-            site.search_url(origin, car.make, car.model, car.version, year, page, band),
-            callback=callback,
-            errback=self.page_failed,
-            cb_kwargs=cb_kwargs,
-            meta=self._page_meta(),
-            dont_filter=dont_filter,
-        )
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.logger.warning(ROBOTS_NOTICE, self.settings.getbool("ROBOTSTXT_OBEY"))
+        models, tally = self.config.models, self.tally()
+        self.ledgers = {model.folder: Ledger(tally, model.folder, model.years) for model in models}
+        self.logger.info(
+            "Crawling %d model(s) from %s: %s", len(models), self.config.origin,
+            "; ".join(model.describe() for model in models),
+        )  # fmt: skip
+        for model in models:
+            for year in model.years:
+                yield self._search(Slice(model.folder, year), self.parse_search)
+            if self.config.every_year:  # the search without a year filter, for its total
+                yield self._search(Slice(model.folder, None), self.parse_unfiltered_total)
 
     def _search(
-        self, year: int, page: int, band: site.PriceBand, parent: site.PriceBand | None = None
+        self, search: Slice, callback: Callable[..., Any], dont_filter: bool = False
     ) -> scrapy.Request:
-        kwargs = {"year": year, "page": page, "band": band, "parent": parent}
-        return self._search_page(year, page, band, self.parse_search, kwargs)
-
-    def parse_search(
-        self,
-        response: Response,
-        year: int,
-        page: int,
-        band: site.PriceBand,
-        parent: site.PriceBand | None = None,
-    ) -> Iterator[scrapy.Request]:
-        props = yield from self._props(response)
-        if props is None:
-            return
-        result = site.parse_search(props)
-        self.crawler.stats.inc_value("scars/pages/search")
-        reachable = self.config.page_cap * site.PAGE_SIZE
-        if page == 1:
-            yield from self._count_slice(year, band, parent, result.number_of_results)
-            if band == site.ANY_PRICE:
-                # The year's total: the progress line's listings known.
-                self.crawler.stats.inc_value("scars/listings/known", result.number_of_results)
-                yield from self._settle_years()
-        if page == 1 and result.number_of_results > reachable:
-            bands = site.split_band(band)
-            if bands:
-                self.crawler.stats.inc_value("scars/slices/split")
-                yield from (self._search(year, 1, smaller, parent=band) for smaller in bands)
-                return
-            self._out_of_reach("past_page_cap", result.number_of_results - reachable)
-            self.logger.warning(
-                "Year %d, %s: %d results, over the cap and cannot be split; %d are out "
-                "of reach", year, site.band_text(band), result.number_of_results,
-                result.number_of_results - reachable,
-            )  # fmt: skip
-        yield from self._listings(response, result.listings)
-        if result.listings and page < self.config.page_cap:
-            yield self._search(year, page + 1, band, parent)
-
-    def _count_slice(
-        self, year: int, band: site.PriceBand, parent: site.PriceBand | None, results: int
-    ) -> Iterator[scrapy.Request]:
-        """Listings without a price (price on request) are in a year's results but in none of
-        its price bands: once every band of a split year has reported, a year whose bands add
-        up to less is walked for them."""
-        counts: dict[tuple[int, site.PriceBand], int] = self.state.setdefault("slices", {})
-        counts[(year, band)] = results
-        checked: set[int] = self.state.setdefault("price_gaps_checked", set())
-        if parent != site.ANY_PRICE or year in checked:
-            return
-        bands = [(year, smaller) for smaller in site.split_band(site.ANY_PRICE)]
-        if any(key not in counts for key in bands):
-            return
-        checked.add(year)
-        missing = counts[(year, site.ANY_PRICE)] - sum(counts[key] for key in bands)
-        if missing > 0:
-            self.logger.info(
-                "Year %d: %d listings are in none of its price bands (no price shown?): "
-                "walking the year's search for them", year, missing,
-            )  # fmt: skip
-            yield from self._start_gap_walk(year, missing)
-
-    def _unfiltered_total(self) -> scrapy.Request:
-        """Page 1 of the search without a year filter, for its total: if the years add up to
-        less, some listings have no first registration in them (new cars)."""
-        return self._search_page(None, 1, site.ANY_PRICE, self.parse_unfiltered_total, {})
-
-    def parse_unfiltered_total(self, response: Response) -> Iterator[scrapy.Request]:
-        props = yield from self._props(response)
-        if props is None:
-            return
-        self.crawler.stats.inc_value("scars/pages/search")
-        self.state["unfiltered_total"] = site.parse_search(props).number_of_results
-        yield from self._settle_years()
-
-    def _settle_years(self) -> Iterator[scrapy.Request]:
-        """Once the unfiltered total and every year's total are known: if the years add up to
-        less, walk the unfiltered search for the listings no year search can reach."""
-        counts = self.state.get("slices", {})
-        years = self.config.years
-        if "unfiltered_total" not in self.state or "years_settled" in self.state:
-            return
-        if any((year, site.ANY_PRICE) not in counts for year in years):
-            return
-        self.state["years_settled"] = True
-        missing = self.state["unfiltered_total"] - sum(counts[(y, site.ANY_PRICE)] for y in years)
-        if missing > 0:
-            self.crawler.stats.inc_value("scars/listings/known", missing)
-            self.logger.info(
-                "%d listings have no first registration in %d-%d (new cars?): walking the "
-                "search without a year filter for them", missing, years[0], years[-1],
-            )  # fmt: skip
-            yield from self._start_gap_walk(None, missing)
-
-    def _start_gap_walk(self, year: int | None, missing: int) -> Iterator[scrapy.Request]:
-        self.state.setdefault("gaps", {})[year] = {"missing": missing, "found": set()}
-        yield self._gap_page(year, 1)
-
-    def _gap_page(self, year: int | None, page: int) -> scrapy.Request:
-        """A page of a search that holds listings no narrower search shows: one whole year (for
-        those without a price) or, with `year` None, every year (for those outside the years)."""
-        kwargs = {"year": year, "page": page}
-        # Page 1 was fetched once already, for its total.
-        return self._search_page(
-            year, page, site.ANY_PRICE, self.parse_gap, kwargs, dont_filter=page == 1
-        )
-
-    def parse_gap(self, response: Response, year: int | None, page: int) -> Iterator[Any]:
-        props = yield from self._props(response)
-        if props is None:
-            return
-        result = site.parse_search(props)
-        self.crawler.stats.inc_value("scars/pages/search")
-        wanted = [ref for ref in result.listings if self._only_in_gap(year, ref)]
-        found: set[str] = self.state["gaps"][year]["found"]
-        found.update(ref.id for ref in wanted)
-        yield from self._listings(response, wanted)
-        if result.listings and page < self.config.page_cap:
-            yield self._gap_page(year, page + 1)
-        else:
-            self._close_gap(year)
-
-    def _only_in_gap(self, year: int | None, ref: site.ListingRef) -> bool:
-        if year is None:
-            registered = ref.first_registration
-            return registered is None or int(registered[:4]) not in self.config.years
-        return ref.price is None
-
-    def _close_gap(self, year: int | None) -> None:
-        gap = self.state["gaps"][year]
-        found = len(gap["found"])
-        self.crawler.stats.inc_value(
-            "scars/listings/outside_years" if year is None else "scars/listings/without_price",
-            found,
-        )
-        missing = gap["missing"] - found
-        if missing <= 0:
-            return
-        if year is None:
-            self._out_of_reach("no_registration_year", missing)
-            where = "The search without a year filter"
-        else:
-            self._out_of_reach("no_price_band", missing)
-            where = f"Year {year}"
-        self.logger.warning(
-            "%s: %d listings it alone shows are past its %d pages and out of reach",
-            where, missing, self.config.page_cap,
+        car = self.config.model(search.model).car
+        return scrapy.Request(
+            site.search_url(
+                self.config.origin, car.make, car.model, car.version,
+                search.year, search.page, search.band,
+            ),
+            callback=callback,
+            errback=self.page_failed,
+            cb_kwargs={"search": search},
+            meta=self._page_meta(),
+            dont_filter=dont_filter,
         )  # fmt: skip
 
-    def _out_of_reach(self, reason: str, listings: int) -> None:
-        self.crawler.stats.inc_value(f"scars/listings/out_of_reach/{reason}", listings)
+    def parse_search(self, response: Response, search: Slice) -> Iterator[scrapy.Request]:
+        props = yield from self._props(response, search.model)
+        if props is None:
+            return
+        result = site.parse_search(props)
+        self._count(search.model, "pages/search")
+        if search.page == 1:
+            yield from self._count_slice(search, result.number_of_results)
+            if self._split(search, result.number_of_results):
+                yield from (
+                    self._search(Slice(search.model, search.year, band, parent=search.band),
+                                 self.parse_search)
+                    for band in site.split_band(search.band)
+                )  # fmt: skip
+                return
+        yield from self._listings(response, search.model, result.listings)
+        if result.listings and search.page < self.config.page_cap:
+            yield self._search(search.at(search.page + 1), self.parse_search)
+
+    def _count_slice(self, search: Slice, results: int) -> Iterator[scrapy.Request]:
+        assert search.year is not None  # year searches only
+        ledger = self.ledgers[search.model]
+        missing = ledger.count_slice(search.year, search.band, search.parent, results)
+        if missing > 0:
+            self.logger.info(
+                "%s, year %d: %d listings are in none of its price bands (no price shown?): "
+                "walking the year's search for them", search.model, search.year, missing,
+            )  # fmt: skip
+            yield from self._start_gap_walk(Slice(search.model, search.year), missing)
+        if search.band == site.ANY_PRICE:
+            self._count(search.model, "listings/known", results)  # the progress line's
+            yield from self._year_gap(search.model)
+
+    def _split(self, search: Slice, results: int) -> bool:
+        """Whether a slice over the page cap is split into price bands; one that cannot be split
+        is walked as far as the cap reaches, the rest counted out of reach."""
+        reachable = self.config.page_cap * site.PAGE_SIZE
+        if results <= reachable:
+            return False
+        if site.split_band(search.band):
+            self._count(search.model, "slices/split")
+            return True
+        self._out_of_reach(search.model, "past_page_cap", results - reachable)
+        self.logger.warning(
+            "%s, year %s, %s: %d results, over the cap and cannot be split; %d are out of reach",
+            search.model, search.year, site.band_text(search.band), results, results - reachable,
+        )  # fmt: skip
+        return False
+
+    def parse_unfiltered_total(self, response: Response, search: Slice) -> Iterator[Any]:
+        props = yield from self._props(response, search.model)
+        if props is None:
+            return
+        self._count(search.model, "pages/search")
+        self.ledgers[search.model].count_unfiltered(site.parse_search(props).number_of_results)
+        yield from self._year_gap(search.model)
+
+    def _year_gap(self, model: str) -> Iterator[scrapy.Request]:
+        """Once the unfiltered total and every year's total are known: if the years add up to
+        less, walk the unfiltered search for the listings no year search can reach."""
+        missing = self.ledgers[model].year_gap() if self.config.every_year else 0
+        if missing > 0:
+            years = self.config.model(model).years
+            self.logger.info(
+                "%s: %d listings have no first registration in %d-%d (new cars?): walking the "
+                "search without a year filter for them", model, missing, years[0], years[-1],
+            )  # fmt: skip
+            self._count(model, "listings/known", missing)
+            yield from self._start_gap_walk(Slice(model, None), missing)
+
+    def _start_gap_walk(self, search: Slice, missing: int) -> Iterator[scrapy.Request]:
+        self.ledgers[search.model].start_gap(search.year, missing)
+        # Page 1 was fetched once already, for its total.
+        yield self._search(replace(search, gap=True), self.parse_gap, dont_filter=True)
+
+    def parse_gap(self, response: Response, search: Slice) -> Iterator[Any]:
+        props = yield from self._props(response, search.model)
+        if props is None:
+            return
+        result = site.parse_search(props)
+        self._count(search.model, "pages/search")
+        years = self.config.model(search.model).years
+        wanted = tuple(ref for ref in result.listings if search.only_here(ref, years))
+        self.ledgers[search.model].gap_found(search.year, (ref.id for ref in wanted))
+        yield from self._listings(response, search.model, wanted)
+        if result.listings and search.page < self.config.page_cap:
+            yield self._search(search.at(search.page + 1), self.parse_gap)
+        else:
+            self._close_gap(search)
+
+    def _close_gap(self, search: Slice) -> None:
+        gap, every_year = self.ledgers[search.model].close_gap(search.year), search.year is None
+        self._count(search.model, f"listings/{'outside_years' if every_year else 'without_price'}",
+                    gap.found)  # fmt: skip
+        if gap.out_of_reach <= 0:
+            return
+        reason = "no_registration_year" if every_year else "no_price_band"
+        self._out_of_reach(search.model, reason, gap.out_of_reach)
+        where = "the search without a year filter" if every_year else f"year {search.year}"
+        self.logger.warning(
+            "%s, %s: %d listings it alone shows are past its %d pages and out of reach",
+            search.model, where, gap.out_of_reach, self.config.page_cap,
+        )  # fmt: skip
+
+    def _out_of_reach(self, model: str, reason: str, listings: int) -> None:
+        self._count(model, f"listings/out_of_reach/{reason}", listings)
 
     def _listings(
-        self, response: Response, refs: tuple[site.ListingRef, ...]
+        self, response: Response, model: str, refs: tuple[site.ListingRef, ...]
     ) -> Iterator[scrapy.Request]:
-        seen: set[str] = self.state["listings"]
+        ledger = self.ledgers[model]
         for ref in refs:
-            if ref.id in seen:
-                self.crawler.stats.inc_value("scars/listings/duplicate")
+            if not ledger.first_sight(ref.id):
+                self._count(model, "listings/duplicate")
                 continue
-            seen.add(ref.id)
-            self.crawler.stats.inc_value("scars/listings/seen")
-            yield self._detail(response.urljoin(ref.url), moves=0)
+            self._count(model, "listings/seen")
+            yield self._detail(response.urljoin(ref.url), model, moves=0)
 
-    def _detail(self, url: str, moves: int) -> scrapy.Request:
-        meta = self._page_meta() | {
-            "dont_redirect": True,
-            "handle_httpstatus_list": DETAIL_STATUSES,
-        }
-        # Detail pages before more search pages: photos start flowing at once.
+    def _detail(self, url: str, model: str, moves: int) -> scrapy.Request:
+        meta = self._page_meta() | {"dont_redirect": True, "handle_httpstatus_list": DETAIL_CODES}
+        # Detail pages before more search pages: photos start flowing at once. The ledger opens
+        # each listing once per model; a listing under two models is opened for each of them,
+        # so the request dupefilter must not drop the second.
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.page_failed,
-            cb_kwargs={"moves": moves},
+            cb_kwargs={"model": model, "moves": moves},
             meta=meta,
             priority=10,
+            dont_filter=True,
         )
 
-    def parse_listing(self, response: Response, moves: int) -> Iterator[Any]:
-        location = response.headers.get(b"Location", b"").decode("latin-1") or None
+    def parse_listing(self, response: Response, model: str, moves: int) -> Iterator[Any]:
+        location = (response.headers.get(b"Location") or b"").decode("latin-1") or None
         status = site.detail_status(response.status, location)
         if status == "moved" and location and moves < MAX_MOVES:
-            self.crawler.stats.inc_value("scars/listings/moved")
-            yield self._detail(response.urljoin(location), moves + 1)
+            self._count(model, "listings/moved")
+            yield self._detail(response.urljoin(location), model, moves + 1)
             return
-        self.crawler.stats.inc_value("scars/listings/done")  # for the progress line
+        self._count(model, "listings/done")  # for the progress line
         if status == "moved":
-            self.crawler.stats.inc_value("scars/dropped/listing_moved_too_often")
+            self._count(model, "dropped/listing_moved_too_often")
             return
-        props = None if status == "sold" else (yield from self._props(response))
+        props = None if status == "sold" else (yield from self._props(response, model))
         details = site.parse_details(props) if props is not None else None
         if details is not None:
-            yield from self._images(response.url, details)
+            yield from self._images(response.url, model, details)
         elif status == "sold" or props is not None:  # a page without a listing: sold as well
-            self.crawler.stats.inc_value("scars/listings/sold")
+            self._count(model, "listings/sold")
 
-    def _images(self, listing_url: str, details: site.ListingDetails) -> Iterator[ImageItem]:
-        stats = self.crawler.stats
+    def _images(
+        self, listing_url: str, model: str, details: site.ListingDetails
+    ) -> Iterator[ImageItem]:
         if not details.images:
-            stats.inc_value("scars/listings/no_images")
+            self._count(model, "listings/no_images")
             return
+        config = self.config
         for url in details.images:
             image_id = site.image_id(url)
             if image_id is None:
-                stats.inc_value("scars/dropped/not_a_listing_picture")
-            elif not self.config.allows_image(url):
-                stats.inc_value("scars/dropped/offsite_image")
+                self._count(model, "dropped/not_a_listing_picture")
+            elif not config.allows_image(url):
+                self._count(model, "dropped/offsite_image")
             else:
-                stats.inc_value("scars/images/found")
-                yield self._item(listing_url, details, image_id, url)
+                self._count(model, "images/found")
+                resized = site.resize_image_url(url, config.image_size, config.image_format)
+                yield ImageItem.of_listing(details, listing_url, model, image_id, resized)
 
-    def _item(
-        self, listing_url: str, details: site.ListingDetails, image_id: str, url: str
-    ) -> ImageItem:
-        resized = site.resize_image_url(url, self.config.image_size, self.config.image_format)
-        return ImageItem(
-            image_id=image_id,
-            folder=self.config.folder,
-            image_urls=[resized],
-            listing_id=details.id,
-            listing_url=listing_url,
-            make=details.make,
-            model=details.model,
-            version=details.version,
-            first_registration=details.first_registration,
-            price=details.price,
-        )
-
-    def _props(self, response: Response) -> Iterator[scrapy.Request]:
-        """The page's data; on a malformed page, a retry (yielded) and None."""
-        try:
-            return site.page_props(response.text)
-        except site.PageDataError as exc:
-            if site.PAGE_DATA_MARKER not in response.body:  # still blocked after every retry
-                self.crawler.stats.inc_value("scars/dropped/page_blocked")
-                self.logger.error("Giving up on %s: %s", response.url, exc)
-                return None
-            retries = response.meta.get("scars_malformed_retries", 0)
-            if retries < MALFORMED_RETRIES:
-                self.crawler.stats.inc_value("scars/retried/malformed_page")
-                meta = {k: v for k, v in response.meta.items() if k in OWN_META}
-                meta["scars_malformed_retries"] = retries + 1
-                yield response.request.replace(dont_filter=True, meta=meta)
-            else:
-                self.crawler.stats.inc_value("scars/dropped/malformed_page")
-                self.logger.error("Giving up on %s: %s", response.url, exc)
-            return None
-
-    def page_failed(self, failure: Failure) -> None:
-        """A page that could not be fetched: counted, and its search slice reported incomplete."""
-        error = failure.value
-        reason = (
-            f"http_{error.response.status}"
-            if isinstance(error, HttpError)
-            else type(error).__name__
-        )
-        self.crawler.stats.inc_value(f"scars/dropped/page_{reason}")
-        self.logger.error(
-            "Page failed (%s): %s; its listings may be incomplete", reason, failure.request.url
-        )
+    def closed(self, reason: str) -> None:
+        """Names each model whose search could not be read at all (unknown to the site, or
+        blocked): nothing was crawled for it, while the other models went on."""
+        stats = self.crawler.stats.get_stats()
+        for model in self.config.models:
+            prefix = f"{MODEL_PREFIX}{model.folder}/"
+            failed = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+            failed = {k: v for k, v in failed.items() if k.startswith("dropped/page")}
+            if failed and not stats.get(f"{prefix}pages/search"):
+                self._count(model.folder, "search_failed")
+                self.logger.error(
+                    "Model %s: its search failed (%s): nothing was crawled for it",
+                    model.folder, ", ".join(f"{k} {v}" for k, v in sorted(failed.items())),
+                )  # fmt: skip

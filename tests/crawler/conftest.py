@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +42,14 @@ class Crawl:
     summary: dict[str, Any]
     log: str
 
-    def count(self, key: str) -> int:
-        return int(self.summary.get("counts", {}).get(key, 0))
+    def count(self, key: str, missing: int | None = None) -> int:
+        """The summary's count `key`; a key the summary lacks fails the test unless the
+        caller says what it stands for (`missing=0`: nothing of that kind happened)."""
+        counts = self.summary.get("counts", {})
+        if key not in counts and missing is not None:
+            return missing
+        assert key in counts, f"the summary has no count {key!r}: {sorted(counts)}"
+        return int(counts[key])
 
 
 def crawl_command(
@@ -132,3 +141,51 @@ def test_site(inventory: Inventory) -> Iterator[tuple[TestSite, str]]:
     site = TestSite(inventory)
     with serve(site) as origin:
         yield site, origin
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server (Debian's) on a free local port, without persistence, stopped after
+    the session; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (.ci/run installs Debian's package)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+               "no", "--dir", str(folder)]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT) as server:
+        try:
+            _wait_for_port(port, server)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"redis-server did not start on port {port}")
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    client.flushdb()
+    client.close()
+    return redis_server

@@ -53,8 +53,8 @@ def test_detail_page(recorded_pages: Path) -> None:
     ("index", "listing_id", "images", "make", "first_registration", "price"),
     [
         (0, "117b7cf9-f7e8-449c-bfdd-cfd449484f99", 18, "Fiat", "2022-10", 13270),
-        (1, "2fc80bb0-03e3-4d12-bee0-08b5c4dc4bbc", 19, "Fiat", "2022-01", None),
-        (2, "7bc1efe2-6741-46d9-9af1-9c1e525bdd86", 13, "BMW", "2015-05", None),
+        (1, "2fc80bb0-03e3-4d12-bee0-08b5c4dc4bbc", 19, "Fiat", "2022-01", 7880),
+        (2, "7bc1efe2-6741-46d9-9af1-9c1e525bdd86", 13, "BMW", "2015-05", 7900),
     ],
 )
 def test_com_details(
@@ -70,8 +70,14 @@ def test_com_details(
     assert details is not None
     assert (details.id, len(details.images), details.make) == (listing_id, images, make)
     assert details.first_registration == first_registration
-    if price is not None:
-        assert details.price == price
+    assert details.price == price
+
+
+@pytest.mark.parametrize("prices", [{}, {"public": {}}, {"public": {"priceRaw": None}}, None])
+def test_details_without_a_price(com_details: list[dict], prices: dict | None) -> None:
+    """Price on request: no price is made up."""
+    details = site.parse_details({"listingDetails": com_details[0] | {"prices": prices}})
+    assert details is not None and details.price is None
 
 
 def test_com_search_listings(com_listings: list[dict]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from scars_scrapy import settings as project_settings
+from scars_scrapy.catalogue import CATALOGUE
 from scars_scrapy.config import ConfigError, build_config
 from scars_scrapy.middlewares import PAGE_META, block_reason, retry_after
 from scars_scrapy.pipelines.dedup import stored_ids
@@ -33,21 +35,56 @@ def settings() -> Settings:
         ({"make": "bmw", "model": "320"}, "bmw-320", ("bmw", "320", None)),
         ({"make": "bmw", "model": "3-series", "version": "320d"}, "bmw-3-series-320d",
          ("bmw", "3-series", "320d")),
+        ({"model": "bmw/3-series/320d"}, "bmw-3-series-320d", ("bmw", "3-series", "320d")),
+        ({"model": " bmw/320 "}, "bmw-320", ("bmw", "320", None)),
     ],
 )  # fmt: skip
 def test_models(settings: Settings, args: dict, folder: str, search: tuple) -> None:
-    config = build_config(args, settings)
-    assert config.folder == folder
-    assert (config.car.make, config.car.model, config.car.version) == search
+    (target,) = build_config(args, settings).models
+    assert target.folder == folder
+    assert (target.car.make, target.car.model, target.car.version) == search
+
+
+def test_several_models_in_the_order_given_each_once(settings: Settings, tmp_path: Path) -> None:
+    listed = tmp_path / "models.txt"
+    listed.write_text("# my models\ndefender\n\nbmw/320  # any car\nrange-rover-vogue\n")
+    config = build_config({"model": "discovery,defender", "models": str(listed)}, settings)
+    folders = [target.folder for target in config.models]
+    assert folders == ["discovery", "defender", "bmw-320", "range-rover-vogue"]
+    assert config.model("discovery").years[0] == 1989  # each model from its own first year
+    assert config.model("bmw-320").years[0] == 1990
+
+
+def test_a_named_group_is_its_catalogue_models(settings: Settings) -> None:
+    config = build_config({"model": "all-land-rover"}, settings)
+    assert [target.folder for target in config.models] == list(CATALOGUE)
+    assert len(config.models) == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"model": "defender,vogu"}, "unknown model 'vogu'; known models: defender, "),
+        ({"model": "bmw/"}, "invalid model 'bmw/': use make/model[/version]"),
+        ({"model": "a/b/c/d"}, "invalid model 'a/b/c/d'"),
+        ({"model": ","}, "no model given"),
+        ({"models": "/nonexistent/m.txt"}, "cannot read models file '/nonexistent/m.txt'"),
+    ],
+)  # fmt: skip
+def test_bad_model_lists(settings: Settings, args: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_config(args, settings)
 
 
 def test_config_defaults(settings: Settings) -> None:
     config = build_config({"model": "range-rover-velar"}, settings)
     assert config.origin == "https://www.autoscout24.com"
-    assert config.years == tuple(range(2017, dt.datetime.now(dt.UTC).year + 1))
+    assert config.model("range-rover-velar").years == tuple(
+        range(2017, dt.datetime.now(dt.UTC).year + 1)
+    )
     assert (config.page_cap, config.image_size, config.image_format) == (200, "1280x960", "webp")
     assert not config.browser
-    assert build_config({"model": "defender", "years": "2020"}, settings).years == (2020,)
+    assert build_config({"model": "defender", "years": "2020"}, settings).models[0].years == (2020,)
     assert build_config({"model": "defender", "browser": "1"}, settings).browser
 
 

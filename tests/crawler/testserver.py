@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from tests.crawler.testsite import IMAGE_PATH, TestSite
+from tests.crawler.testsite import IMAGE_PATH, VOGUE, TestSite
 
-SEARCH_PATH = "/lst/land-rover/range-rover/ve_vogue"
+SEARCH_PATH = VOGUE
 ROBOTS = b"User-agent: *\nDisallow: /lst?\nDisallow: /offers/\nDisallow: /angebote/\n"
 CHALLENGE = b"<html><head><title>Just a moment...</title></head><body>captcha</body></html>"
 _BOMB: bytes | None = None
@@ -48,8 +48,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/robots.txt":
             self._send(200, ROBOTS, "text/plain")
-        elif parts.path == SEARCH_PATH:
-            props = self.site.inventory.search(parse_qs(parts.query))
+        elif parts.path in self.site.inventory.searches:  # a model the site knows
+            props = self.site.inventory.search(parts.path, parse_qs(parts.query))
             self._send(200, self.site.inventory.render(self.site.inventory.search_shell, props))
         elif parts.path.startswith("/offers/"):
             self._detail(parts.path)

@@ -23,6 +23,8 @@ from typing import Any
 from PIL import Image
 
 _SCRIPT = re.compile(r'(<script id="__NEXT_DATA__"[^>]*>)(.*?)(</script>)', re.S)
+# The default model's search path; `Inventory.searches` lists every model the site knows.
+VOGUE = "/lst/land-rover/range-rover/ve_vogue"
 IMAGE_PATH = re.compile(
     r"^/pictures/listing-images/([0-9a-f-]{36})_([0-9a-f-]{36})\.jpg/(\d+)x(\d+)\.(webp|jpg)$"
 )
@@ -41,6 +43,7 @@ class Listing:
     image_ids: list[str]
     status: str = "live"  # live | sold (410) | sold_redirect (301 to search) | moved (308)
     extra_images: list[str] = field(default_factory=list)  # full URLs served as they are
+    searches: tuple[str, ...] = (VOGUE,)  # the models' search paths it is listed under
 
     @property
     def url(self) -> str:
@@ -63,7 +66,8 @@ def picture(image_id: str, fmt: str) -> bytes:
 
 
 class Inventory:
-    """The listings of one model (land-rover / range-rover / vogue) and how pages show them."""
+    """The listings of the site's models (by default land-rover / range-rover / vogue alone)
+    and how pages show them."""
 
     def __init__(self, recorded: Path, page_cap: int) -> None:
         de = recorded / "de-2026-07"
@@ -73,24 +77,27 @@ class Inventory:
         self.detail_props = _props(self.detail_shell)
         self.listing_templates = json.loads((recorded / "com-2026" / "listings.json").read_text())
         self.page_cap = page_cap
+        self.searches = {VOGUE}  # the search path of every model the site knows
         self.listings: dict[str, Listing] = {}
         self.sponsored: Listing | None = None
         self.origin = ""
 
     def add(
-        self, year: int | None, price: int | None, images: int, status: str = "live"
-    ) -> Listing:
+        self, year: int | None, price: int | None, images: int, status: str = "live",
+        searches: tuple[str, ...] = (VOGUE,),
+    ) -> Listing:  # fmt: skip
         number = len(self.listings)
         listing_id = guid("listing", number)
         image_ids = [guid("image", number, i) for i in range(images)]
-        listing = Listing(listing_id, year, price, image_ids, status)
+        listing = Listing(listing_id, year, price, image_ids, status, searches=searches)
         self.listings[listing_id] = listing
+        self.searches.update(searches)
         return listing
 
     def picture_url(self, listing: Listing, image_id: str, size: str = "1280x960") -> str:
         return f"{self.origin}/pictures/listing-images/{listing.id}_{image_id}.jpg/{size}.webp"
 
-    def search(self, query: dict[str, list[str]]) -> dict[str, Any]:
+    def search(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
         def number(key: str, default: int) -> int:
             return int(query.get(key, [default])[0])
 
@@ -108,12 +115,12 @@ class Inventory:
 
         matching = [
             item for item in self.listings.values()
-            if in_years(item.year) and in_band(item.price)
+            if path in item.searches and in_years(item.year) and in_band(item.price)
             and item is not self.sponsored
         ]  # fmt: skip
         page = number("page", 1)
         shown = matching[(page - 1) * 20 : page * 20] if page <= self.page_cap else []
-        if shown and self.sponsored is not None:
+        if shown and self.sponsored is not None and path in self.sponsored.searches:
             shown = [self.sponsored, *shown]  # pinned on every page, as the site does
         props = copy.copy(self.search_props)
         props["numberOfResults"] = len(matching)
