@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+from filtering.records import is_image_name
 
 
 class BadImage(Exception):
@@ -39,13 +39,8 @@ class RawImage:
 def list_images(folder: Path) -> list[Path]:
     """The raw images of a model folder, in a stable order (so every run decides alike)."""
     with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.is_file() and _is_image_name(e.name)]
+        names = [e.name for e in entries if e.is_file() and is_image_name(e.name)]
     return [folder / name for name in sorted(names)]
-
-
-def _is_image_name(name: str) -> bool:
-    """Image files only; dot files are partial writes or the system's own."""
-    return not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)
 
 
 def load_raw(path: Path, max_pixels: int) -> RawImage:

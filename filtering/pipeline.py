@@ -27,8 +27,8 @@ from filtering.records import (
     RECORDS_NAME,
     TO_LABEL,
     Record,
-    RecordLog,
-    load_records,
+    append_records,
+    read_records,
 )
 from filtering.settings import FilterSettings
 
@@ -39,11 +39,13 @@ class ModelFolderError(Exception):
 
 @dataclass
 class ModelRun:
-    """What one run did: its records (the latest of each image), all records, seconds per step."""
+    """What one run did: its records (the latest of each image), all records, seconds per step,
+    and the lines of the records file it could not read (their images are processed again)."""
 
     done: list[Record]
     records: dict[str, Record]
     seconds: Counter[str] = field(default_factory=Counter)
+    bad_lines: int = 0
 
 
 def run_model(model: str, settings: FilterSettings, models: stages.Models) -> ModelRun:
@@ -52,16 +54,13 @@ def run_model(model: str, settings: FilterSettings, models: stages.Models) -> Mo
     if not raw.is_dir():
         raise ModelFolderError(f"no raw images for model {model!r}: {raw} is not a folder")
     records_path = settings.final(model) / RECORDS_NAME
-    known, _ = load_records(records_path)
+    read = read_records(records_path)
+    known = read.by_id
     todo = _todo(list_images(raw), known, models.classify is not None)
-    run = ModelRun([], known)
-    log = RecordLog(records_path)
-    try:
-        _run_batches(todo, run, settings, models, log, settings.crops(model))
-        with _timed(run.seconds, stages.NEAR):
-            run.done += place_candidates(known, settings, settings.final(model), log)
-    finally:
-        log.close()
+    run = ModelRun([], known, bad_lines=read.bad_lines)
+    _run_batches(todo, run, settings, models, records_path, settings.crops(model))
+    with _timed(run.seconds, stages.NEAR):
+        run.done += place_candidates(known, settings, settings.final(model), records_path)
     latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
     run.done = list(latest.values())
     return run
@@ -90,7 +89,7 @@ def _run_batches(
     run: ModelRun,
     settings: FilterSettings,
     models: stages.Models,
-    log: RecordLog,
+    records_path: Path,
     crops: Path,
 ) -> None:
     seen = _pixel_hashes(run.records, {p.stem for p in todo})
@@ -118,7 +117,7 @@ def _run_batches(
                 for wait in stored:
                     wait()
                 _carry_over_outputs(batch.records, run.records, settings.data)
-                log.append(batch.records.values())
+                append_records(records_path, batch.records.values())
             run.records.update(batch.records)
             run.done.extend(batch.records.values())
     for bar in bars.values():

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from filtering import near_dups
-from filtering.records import CANDIDATE, PLACED, REJECTED, Record, RecordLog
+from filtering.records import CANDIDATE, PLACED, REJECTED, Record, append_records
 from filtering.settings import FilterSettings
 from filtering.stages import NEAR
 from filtering.store import place
@@ -23,7 +23,7 @@ WRITE_EVERY = 64  # records per durable append while placing
 
 
 def place_candidates(
-    known: dict[str, Record], settings: FilterSettings, final: Path, log: RecordLog
+    known: dict[str, Record], settings: FilterSettings, final: Path, records_path: Path
 ) -> list[Record]:
     pool = [known[i] for i in sorted(known) if _in_pool(known[i])]
     if not any(r["fate"] == CANDIDATE for r in pool):
@@ -37,7 +37,7 @@ def place_candidates(
         chunk = decided[start : start + WRITE_EVERY]
         for record in chunk:
             _carry_out(record, settings.data)
-        log.append(chunk)
+        append_records(records_path, chunk)
     return decided
 
 

@@ -1,18 +1,23 @@
-"""The record of what happened to every raw image: `final/<model>/records.jsonl`.
+"""The record of what happened to every raw image: `final/<model>/records.jsonl`, and the names
+of a model's folders. This module is the file's one reader and writer: filtering, the review tool
+and the training all go through it.
 
 Append-only JSON lines; the last line of an image ID wins. Paths in records (source, crop,
 output) are relative to the data folder, so the folder can move as a whole. A run killed while
-writing leaves at most one broken last line, which reading skips: that image is processed again.
+writing leaves at most one torn last line: the next append ends it first (`files.append_jsonl`),
+and reading skips and counts it, so the image it held is processed again and every reader can say
+how many lines it could not use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from filtering.files import append_jsonl, read_jsonl
 
 RECORDS_NAME = "records.jsonl"
 
@@ -25,8 +30,19 @@ REJECTED = "rejected"
 DUPLICATE = "duplicate"
 CANDIDATE = "candidate"
 PLACED = (CLEAN, QUESTIONABLE, TO_LABEL)
+# The folders under final/<model>/ that hold images (a review may move a crop into rejected/).
+SETS: tuple[str, ...] = (CLEAN, QUESTIONABLE, REJECTED, TO_LABEL)
+# The stage of the records the review tool appends for the moves a person applied.
+REVIEW_STAGE = "review"
+# The files every lister of raw images, crops and sets takes for images (dot files never:
+# they are partial writes or the system's own).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 Record = dict[str, Any]
+
+
+def is_image_name(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)
 
 
 def new_record(image_id: str, source: Path, data: Path) -> Record:
@@ -54,47 +70,53 @@ def relative(path: Path, data: Path) -> str:
     return path.relative_to(data).as_posix()
 
 
-def load_records(path: Path) -> tuple[dict[str, Record], int]:
-    """Records by image ID (last line wins) and the number of unreadable lines."""
-    records: dict[str, Record] = {}
-    bad = 0
-    if not path.exists():
-        return records, bad
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-                records[record["image_id"]] = record
-            except (ValueError, KeyError, TypeError):
-                bad += 1
-    return records, bad
+@dataclass
+class Records:
+    """A model's records by image ID (the last line of an ID wins), how many lines could not be
+    read, and whether the file was there at all."""
+
+    by_id: dict[str, Record] = field(default_factory=dict)
+    bad_lines: int = 0
+    missing: bool = False
 
 
-class RecordLog:
-    """Appends records durably: each batch is on disk before the next one starts."""
+def skipped_lines(path: Path, count: int) -> str:
+    """What a reader of the records tells the user about the lines it could not read."""
+    return (
+        f"{path}: skipped {count:,} unreadable line(s), likely cut short by a kill; "
+        "an image they held is taken as its earlier line says, or processed again"
+    )
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._end_broken_line()
-        self._file = path.open("a", encoding="utf-8")
 
-    def append(self, records: Iterable[Record]) -> None:
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        for record in records:
-            record["processed_at"] = now
-            self._file.write(json.dumps(record, sort_keys=True) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+def read_records(path: Path) -> Records:
+    lines = read_jsonl(path, lambda value: isinstance(value.get("image_id"), str))
+    records = Records({}, len(lines.bad_lines), missing=not path.exists())
+    for record in lines.values:
+        records.by_id[record["image_id"]] = record
+    return records
 
-    def close(self) -> None:
-        self._file.close()
 
-    def _end_broken_line(self) -> None:
-        """A line cut off by a kill must not swallow the next record appended after it."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        with self.path.open("rb+") as raw:
-            raw.seek(-1, os.SEEK_END)
-            if raw.read(1) != b"\n":
-                raw.write(b"\n")
+def append_records(path: Path, records: Iterable[Record], stamp: str = "processed_at") -> None:
+    """Append the records durably, each stamped with the time under `stamp`."""
+    now = now_iso()
+    batch = list(records)
+    for record in batch:
+        record[stamp] = now
+    append_jsonl(path, batch)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def reviewed(record: Record, target: str, name: str, model_folder: str) -> Record:
+    """A copy of `record` after a review moved its file `name` into the set `target`."""
+    # Paths in the records are relative to the data folder: final/<model>/<set>/<name>.
+    old = record.get("output")
+    sets = Path(str(old)).parent.parent if old else Path("final", model_folder)
+    return record | {
+        "fate": target,
+        "stage": REVIEW_STAGE,
+        "reason": f"moved_to_{target}",
+        "output": (sets / target / name).as_posix(),
+    }

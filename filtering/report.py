@@ -8,8 +8,9 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from filtering.records import DUPLICATE, PLACED, REJECTED, Record
-from filtering.report_html import Thumb, contact_sheet, esc, page, table, write_atomic
+from filtering.files import write_text_atomic
+from filtering.records import DUPLICATE, PLACED, RECORDS_NAME, REJECTED, Record
+from filtering.report_html import Thumb, contact_sheet, esc, page, table
 from filtering.settings import FilterSettings
 from filtering.summary import HEADER, stage_counts, table_rows
 
@@ -21,7 +22,7 @@ PER_REASON = 24  # thumbnails shown of each rejection reason
 def write_report(model: str, records: dict[str, Record], settings: FilterSettings) -> Path:
     ordered = [records[i] for i in sorted(records)]
     sections = [
-        f"<p>{len(ordered):,} raw images. The whole table is in {esc('records.jsonl')}.</p>",
+        f"<p>{len(ordered):,} raw images. The whole table is in {esc(RECORDS_NAME)}.</p>",
         "<h2>Stages</h2>",
         table(HEADER, table_rows(stage_counts(ordered)), text_columns=(len(HEADER) - 1,)),
     ]
@@ -33,7 +34,7 @@ def write_report(model: str, records: dict[str, Record], settings: FilterSetting
         title = f"rejected, {reason}: {len(members):,}"
         sections.append(_sheet(title, members, PER_REASON, settings.data))
     path = settings.final(model) / REPORT_NAME
-    write_atomic(path, page(f"scars filtering report: {model}", sections))
+    write_text_atomic(path, page(f"scars filtering report: {model}", sections))
     return path
 
 

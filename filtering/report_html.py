@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+from filtering.files import write_text_atomic as write_atomic  # the training report's import
+
+__all__ = ["Thumb", "contact_sheet", "esc", "page", "table", "thumbnail_uri", "write_atomic"]
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
@@ -87,11 +90,3 @@ def page(title: str, sections: Iterable[str]) -> str:
 
 def esc(value: object) -> str:
     return html.escape(str(value))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write next to the target and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)

@@ -19,9 +19,10 @@ if __package__ in (None, ""):
 from filtering.images import list_images
 from filtering.models import load_models, model_names
 from filtering.pipeline import ModelFolderError, run_model
-from filtering.records import RECORDS_NAME
+from filtering.records import RECORDS_NAME, skipped_lines
 from filtering.report import REPORT_NAME, write_report
 from filtering.settings import FilterSettings
+from filtering.stages import Models
 from filtering.summary import format_table, outcome_counts, stage_counts
 from filtering.weights import WeightsError
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
+def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     print(f"== {name}")
     if not list_images(settings.raw(name)):
         print(f"no images in {settings.raw(name)}: nothing to do")
@@ -118,6 +119,9 @@ def _run_one(name: str, settings: FilterSettings, models: object) -> bool:
         print(f"error: {exc}", file=sys.stderr)
         return False
     report = settings.final(name) / REPORT_NAME
+    if run.bad_lines:
+        skipped = skipped_lines(settings.final(name) / RECORDS_NAME, run.bad_lines)
+        print(f"warning: {skipped}", file=sys.stderr)
     if run.done:
         print(format_table(stage_counts(run.done)))
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))

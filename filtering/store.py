@@ -1,5 +1,5 @@
-"""Writing images into the data folders: temporary name, then rename, so that a run killed at any
-moment leaves either the whole file or none.
+"""Writing images into the data folders: temporary name, then rename (`files.write_atomic`), so
+that a run killed at any moment leaves either the whole file or none.
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ from pathlib import Path
 
 from PIL import Image
 
+from filtering.files import write_atomic
+
 
 def save_jpeg(image: Image.Image, path: Path, quality: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    image.save(partial, "JPEG", quality=quality)
-    os.replace(partial, path)
+    write_atomic(path, lambda partial: image.save(partial, "JPEG", quality=quality))
 
 
 def copy_file(source: Path, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, path)
+    write_atomic(path, lambda partial: shutil.copyfile(source, partial))
 
 
 def place(crop: Path, target: Path, previous: Path | None) -> None:

@@ -15,8 +15,9 @@ if __package__ in (None, ""):
     # Run as a script: Python put review_tool/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.records import SETS
 from review_tool.decisions import LABEL, REVIEW
-from review_tool.folder import ALL_SETS, FolderError
+from review_tool.folder import FolderError
 from review_tool.keys import KeyConfigError, default_keys_toml, find_keys_file, load_keymap
 from review_tool.log import LogError
 from review_tool.session import ReviewSession, SessionConfig
@@ -78,9 +79,9 @@ def session_config(args: argparse.Namespace) -> SessionConfig:
     sets = tuple(
         s for s in (args.sets or (LABEL_SETS if args.label else REVIEW_SETS)).split(",") if s
     )
-    unknown = [s for s in sets if s not in ALL_SETS]
+    unknown = [s for s in sets if s not in SETS]
     if unknown or not sets:
-        known = ",".join(ALL_SETS)
+        known = ",".join(SETS)
         raise FolderError(f"--sets {args.sets!r}: unknown set(s) {unknown}; known: {known}")
     if not args.label:
         return SessionConfig(folder=folder, mode=REVIEW, sets=sets)

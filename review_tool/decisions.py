@@ -12,14 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from filtering.records import CLEAN, QUESTIONABLE, REJECTED
+
 REVIEW = "review"
 LABEL = "label"
 
 # What a review decision can be: the set the file belongs in.
-CLEAN = "clean"
-QUESTIONABLE = "questionable"
-REJECTED = "rejected"
-TO_LABEL = "to_label"
 REVIEW_TARGETS: tuple[str, ...] = (CLEAN, QUESTIONABLE, REJECTED)
 
 

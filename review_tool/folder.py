@@ -6,21 +6,23 @@ files that another program added, moved or removed while it is open.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from review_tool.decisions import CLEAN, QUESTIONABLE, REJECTED, TO_LABEL
+from filtering.records import (
+    RECORDS_NAME,
+    SETS,
+    Records,
+    append_records,
+    is_image_name,
+    read_records,
+    reviewed,
+)
 
 if TYPE_CHECKING:
     from review_tool.moves import Move
-
-ALL_SETS: tuple[str, ...] = (CLEAN, QUESTIONABLE, REJECTED, TO_LABEL)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-RECORDS_NAME = "records.jsonl"
 
 
 class FolderError(Exception):
@@ -42,7 +44,7 @@ def check_folder(folder: Path, sets: tuple[str, ...]) -> None:
         raise FolderError(f"folder not found: {folder}")
     if not folder.is_dir():
         raise FolderError(f"not a folder: {folder}")
-    if not any((folder / s).is_dir() for s in ALL_SETS):
+    if not any((folder / s).is_dir() for s in SETS):
         names = ", ".join(f"{s}/" for s in sets)
         raise FolderError(
             f"{folder} has none of {names}: is it a data/final/<model> folder written by filtering?"
@@ -52,11 +54,7 @@ def check_folder(folder: Path, sets: tuple[str, ...]) -> None:
 def _list_set(directory: Path) -> list[str]:
     try:
         with os.scandir(directory) as entries:
-            return [
-                e.name
-                for e in entries
-                if e.name.lower().endswith(IMAGE_SUFFIXES) and not e.name.startswith(".")
-            ]
+            return [e.name for e in entries if is_image_name(e.name)]
     except (FileNotFoundError, NotADirectoryError):
         return []
 
@@ -77,35 +75,9 @@ def scan(folder: Path, sets: tuple[str, ...]) -> Scan:
     return result
 
 
-@dataclass(frozen=True)
-class Records:
-    """The filtering records by image_id (the last line for an id wins) and unusable lines."""
-
-    by_id: dict[str, dict[str, Any]]
-    bad_lines: int = 0
-    missing: bool = False
-
-
-def load_records(folder: Path) -> Records:
-    path = folder / RECORDS_NAME
-    if not path.exists():
-        return Records({}, missing=True)
-    by_id: dict[str, dict[str, Any]] = {}
-    bad = 0
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                bad += 1
-                continue
-            if isinstance(record, dict) and isinstance(record.get("image_id"), str):
-                by_id[record["image_id"]] = record
-            else:
-                bad += 1
-    return Records(by_id, bad)
+def read_folder_records(folder: Path) -> Records:
+    """The filtering's records of the model folder under review."""
+    return read_records(folder / RECORDS_NAME)
 
 
 def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
@@ -113,29 +85,13 @@ def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
     `records.jsonl` (the last line of an id wins) and filtering's totals follow the review."""
     if records.missing:
         return
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    lines = []
+    updated = []
     for move in moved:
         record = records.by_id.get(move.image_id)
-        if record is None:
-            continue
-        # Paths in the records are relative to the data folder: final/<model>/<set>/<name>.
-        old = record.get("output")
-        sets = Path(str(old)).parent.parent if old else Path("final", folder.name)
-        updated = record | {
-            "fate": move.target,
-            "stage": "review",
-            "reason": f"moved_to_{move.target}",
-            "output": (sets / move.target / move.name).as_posix(),
-            "reviewed_at": now,
-        }
-        records.by_id[move.image_id] = updated
-        lines.append(json.dumps(updated, ensure_ascii=False) + "\n")
-    if lines:
-        with (folder / RECORDS_NAME).open("a", encoding="utf-8") as f:
-            f.write("".join(lines))
-            f.flush()
-            os.fsync(f.fileno())
+        if record is not None:
+            updated.append(reviewed(record, move.target, move.name, folder.name))
+    append_records(folder / RECORDS_NAME, updated, stamp="reviewed_at")
+    records.by_id.update((record["image_id"], record) for record in updated)
 
 
 def _conf(value: Any) -> str:

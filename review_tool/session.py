@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.records import RECORDS_NAME, skipped_lines
 from review_tool import folder as fs
 from review_tool.decisions import LABEL, REVIEW, REVIEW_TARGETS, Decisions, Entry, Group
 from review_tool.labels import sync_label
@@ -55,7 +56,7 @@ class ReviewSession:
         self.log = DecisionLog(config.folder / LOG_NAME)
         read = read_events(self.log.path)
         self.decisions = Decisions.replay(self.kind, read.events)
-        self.records = fs.load_records(config.folder)
+        self.records = fs.read_folder_records(config.folder)
         self.warnings: list[str] = self._startup_warnings(read.bad_lines)
         self._scan = fs.scan(config.folder, config.sets)
         self.order: list[str] = sorted(self._scan.locations, key=self._sort_key)
@@ -67,9 +68,9 @@ class ReviewSession:
         if bad_log_lines:
             out.append(f"{LOG_NAME}: skipped {len(bad_log_lines)} unreadable line(s)")
         if self.records.missing:
-            out.append(f"no {fs.RECORDS_NAME} in {self.folder}: scores are not shown")
+            out.append(f"no {RECORDS_NAME} in {self.folder}: scores are not shown")
         elif self.records.bad_lines:
-            out.append(f"{fs.RECORDS_NAME}: skipped {self.records.bad_lines} unreadable line(s)")
+            out.append(skipped_lines(self.folder / RECORDS_NAME, self.records.bad_lines))
         return out
 
     def _sort_key(self, image_id: str) -> tuple[int, str]:
@@ -238,6 +239,3 @@ class ReviewSession:
         fs.record_moves(self.folder, self.records, report.moved)
         self.refresh()
         return report
-
-    def close(self) -> None:
-        self.log.close()

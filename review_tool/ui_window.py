@@ -289,5 +289,4 @@ class ReviewWindow:
         for job in self.root.tk.splitlist(self.root.tk.call("after", "info")):
             self.root.after_cancel(job)
         self.prefetcher.close()
-        self.session.close()
         self.root.destroy()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from filtering.classify import Verdict, route
-from filtering.records import load_records
+from filtering.records import read_records
 from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
 
 
@@ -121,7 +121,7 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     done = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert done.returncode == 0, done.stderr
     assert "No front-facing classifier" not in done.stderr
-    records, _ = load_records(final / "records.jsonl")
+    records = read_records(final / "records.jsonl").by_id
     assert list((final / "to_label").iterdir()) == []
     for image_id in waiting:
         record = records[image_id]

@@ -12,13 +12,16 @@ from pathlib import Path
 
 from PIL import ImageOps
 
-from filtering.records import load_records
+from filtering.records import read_records
 from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
 
 MODEL = "test-bus"
 # Smaller than the default: more batches, more moments to be killed in. The whole run uses another
 # size, so the result is checked not to depend on how images were batched.
 BATCH = 3
+# Each run is killed this long after it first wrote records: right after a batch, mid-batch, and
+# (with the last) in the placement or beyond the end.
+KILL_AFTER = (0.0, 0.3, 0.0, 1.0, 2.5)
 
 
 def _make_data(root: Path, bus_photo: Path) -> Path:
@@ -35,8 +38,9 @@ def _make_data(root: Path, bus_photo: Path) -> Path:
 def _state(root: Path) -> tuple[dict, dict]:
     """Every record but its time, and every file written, by content."""
     data = root / "data"
-    records, bad = load_records(data / "final" / MODEL / "records.jsonl")
-    assert bad == 0
+    read = read_records(data / "final" / MODEL / "records.jsonl")
+    assert read.bad_lines == 0
+    records = read.by_id
     for record in records.values():
         record.pop("processed_at")
     files = {
@@ -45,6 +49,21 @@ def _state(root: Path) -> tuple[dict, dict]:
         if p.is_file() and p.name != "records.jsonl"
     }
     return records, files
+
+
+def _lines(records: Path) -> int:
+    return records.read_bytes().count(b"\n") if records.exists() else 0
+
+
+def _wait_for_new_records(run: subprocess.Popen[bytes], records: Path) -> bool:
+    """Wait until the run has appended records (True), or has ended (False). Waiting for work
+    rather than for a time: a run's start-up takes from 3 to 40 seconds on a busy machine."""
+    before = _lines(records)
+    while run.poll() is None:
+        if _lines(records) > before:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def _start(root: Path, detector: Path) -> subprocess.Popen[bytes]:
@@ -63,20 +82,20 @@ def test_killed_runs_resume_to_the_same_result(
     assert run_filtering(whole, "--detector", str(detector_weights), "--batch", "5").returncode == 0
     killed = _make_data(tmp_path / "killed", bus_photo)
     records = killed / "data" / "final" / MODEL / "records.jsonl"
-    kills_mid_run = 0
-    delay = 1.5
-    for _ in range(40):
+    kills = 0
+    for pause in KILL_AFTER:  # seconds after a batch's records are on disk
         run = _start(killed, detector_weights)
-        time.sleep(delay)
-        if run.poll() is not None:
+        if not _wait_for_new_records(run, records):
             break
-        lines = records.read_text().count("\n") if records.exists() else 0
+        time.sleep(pause)
         run.send_signal(signal.SIGKILL)
         run.wait()
-        kills_mid_run += lines > 0
-        delay += 0.3
+        kills += 1
+    else:
+        run = _start(killed, detector_weights)
+        run.wait()
     assert run.returncode == 0
-    assert kills_mid_run >= 2  # killed at least twice after work had begun
+    assert kills >= 2  # killed at least twice after work had begun
     assert run_filtering(killed, "--detector", str(detector_weights)).returncode == 0
     assert _state(killed) == _state(whole)
     assert not list((killed / "data").rglob(".*.partial"))

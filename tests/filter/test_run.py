@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from filtering.records import load_records
+from filtering.records import read_records
 from review_tool.session import ReviewSession, SessionConfig
 from tests.filter.scenes import EXPECTED, NEAR_GROUPS, bus_scene, raw_folder, run_filtering
 
@@ -32,9 +32,9 @@ def _filter(workdir: Path, detector: Path, *extra: str) -> str:
 
 
 def _records(workdir: Path) -> dict[str, dict]:
-    records, bad = load_records(workdir / "data" / "final" / MODEL / "records.jsonl")
-    assert bad == 0
-    return records
+    read = read_records(workdir / "data" / "final" / MODEL / "records.jsonl")
+    assert read.bad_lines == 0
+    return read.by_id
 
 
 def test_every_image_gets_its_fate(workdir: Path, detector_weights: Path) -> None:
@@ -132,7 +132,6 @@ def test_a_review_shows_in_the_next_runs_totals_and_report(
     session = ReviewSession(SessionConfig(folder=final))
     session.decide([kept[0]], "rejected")
     assert len(session.apply().moved) == 1
-    session.close()
 
     out = _filter(workdir, detector_weights, *args)
     assert "nothing new to process" in out

@@ -10,7 +10,7 @@ from PIL import Image
 from review_helpers import BLUE, GREEN, RED, write_image
 
 from review_tool.decisions import LABEL
-from review_tool.folder import describe_record, load_records
+from review_tool.folder import describe_record, read_folder_records
 from review_tool.images import Prefetcher, load_fitted
 from review_tool.session import ReviewSession, SessionConfig
 
@@ -69,7 +69,7 @@ def test_records_last_line_wins_and_bad_lines_are_counted(tmp_path: Path) -> Non
     (tmp_path / "records.jsonl").write_text(
         '{"image_id": "a", "fate": "clean"}\nnot json\n[1]\n{"image_id": "a", "fate": "rejected"}\n'
     )
-    records = load_records(tmp_path)
+    records = read_folder_records(tmp_path)
     assert records.by_id["a"]["fate"] == "rejected" and records.bad_lines == 2
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 
-from filtering.records import load_records
+from filtering.records import read_records
 from review_tool.folder import FolderError
 from review_tool.log import LOG_NAME, read_events
 from review_tool.session import ReviewSession, SessionConfig
@@ -65,7 +65,6 @@ def test_multi_step_undo_also_after_restart(make_final: Callable[..., Path]) -> 
     session = open_session(folder)
     for target in ("clean", "questionable", "rejected"):
         session.decide_current(target)
-    session.close()
 
     reopened = open_session(folder)
     undone = reopened.undo()
@@ -145,8 +144,9 @@ def test_apply_updates_the_filtering_records(make_final: Callable[..., Path]) ->
 
     text = (folder / "records.jsonl").read_text()
     assert text.startswith(before)  # appended, nothing rewritten
-    records, bad = load_records(folder / "records.jsonl")
-    assert bad == 0
+    read = read_records(folder / "records.jsonl")
+    assert read.bad_lines == 0
+    records = read.by_id
     assert (records["c1"]["fate"], records["c1"]["output"]) == (
         "rejected", "final/test-car/rejected/c1.jpg",
     )  # fmt: skip
@@ -190,7 +190,6 @@ def test_truncated_last_log_line_is_skipped_and_logging_continues(
     folder = make_final(SPEC)
     session = open_session(folder)
     session.decide_current("rejected")
-    session.close()
     with (folder / LOG_NAME).open("a") as f:
         f.write('{"op": "decide", "kind": "review", "gro')  # killed mid-write
     reopened = open_session(folder)
