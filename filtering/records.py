@@ -96,6 +96,12 @@ def read_records(path: Path) -> Records:
     return records
 
 
+def load_records(path: Path) -> tuple[dict[str, Record], int]:
+    """`read_records` for callers that want the records by ID and the count of bad lines."""
+    read = read_records(path)
+    return read.by_id, read.bad_lines
+
+
 def append_records(path: Path, records: Iterable[Record], stamp: str = "processed_at") -> None:
     """Append the records durably, each stamped with the time under `stamp`."""
     now = now_iso()
