@@ -66,14 +66,10 @@ class ProgressSummary:
         return progress.Counts.of(self.stats.get_stats())
 
     def log_progress(self) -> None:
-        self.window.add(time.monotonic(), self.counts())
-        stats = self.stats.get_stats()
-        console.info(
-            "%s",
-            "\n".join(
-                [progress.progress_line(self.counts(), self.window), *progress.model_lines(stats)]
-            ),
-        )
+        counts = self.counts()
+        self.window.add(time.monotonic(), counts)
+        lines = [progress.progress_line(counts, self.window)]
+        console.info("%s", "\n".join(lines + progress.model_lines(self.stats.get_stats())))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.task is not None and self.task.running:

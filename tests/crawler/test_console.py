@@ -50,10 +50,11 @@ def test_the_console_shows_scars_lines_and_the_log_file_scrapys(
     test_site: tuple[TestSite, str], tmp_path: Path
 ) -> None:
     site, origin = test_site
-    site.latency = 0.03  # about 3 s in all: several progress lines
+    site.latency = 0.05  # 100 requests, 2 at a time: at least 2.5 s, several progress lines
     for number in range(30):
         site.inventory.add(2022, 30_000 + number * 1_000, 2)
-    settings = {"SCARS_PROGRESS_INTERVAL": "0.5", "DOWNLOAD_DELAI": "2"}
+    settings = {"SCARS_PROGRESS_INTERVAL": "0.5", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                "DOWNLOAD_DELAI": "2"}  # fmt: skip
     command, _ = crawl_command(origin, tmp_path / "raw", args={"years": "2022"}, settings=settings)
     done = subprocess.run(
         quiet_command(command), cwd=REPO, capture_output=True, text=True, timeout=120
