@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.exporting.options import CROPS, ExportError, ExportOptions
-from filtering.records import CLEAN, QUESTIONABLE, RECORDS_NAME, REJECTED, Record, load_records
+from filtering.records import CLEAN, QUESTIONABLE, RECORDS_NAME, REJECTED, Record, read_records
 from review_tool.decisions import REVIEW, Decisions
 from review_tool.folder import scan
 from review_tool.log import LOG_NAME, read_events
@@ -59,8 +59,8 @@ def check_model(options: ExportOptions) -> None:
 
 def gather(options: ExportOptions) -> Gathered:
     gathered = Gathered()
-    records, bad = load_records(options.final / RECORDS_NAME)
-    gathered.bad_lines[RECORDS_NAME] = bad
+    records = read_records(options.final / RECORDS_NAME)
+    gathered.bad_lines[RECORDS_NAME] = records.bad_lines
     manifest = read_manifest(options.raw)
     gathered.bad_lines["the manifest"] = manifest.bad_lines
     read = read_events(options.final / LOG_NAME)
@@ -74,7 +74,7 @@ def gather(options: ExportOptions) -> Gathered:
             if wanted == REJECTED and where != REJECTED:
                 gathered.skipped["rejected in the review, not applied yet"] += 1
             continue
-        record = records.get(image_id)
+        record = records.by_id.get(image_id)
         crop = options.final / where / found.files[image_id]
         source = crop if options.images == CROPS else _photo(options, image_id, record)
         if not source.is_file():

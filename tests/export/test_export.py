@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from filtering.exporting.metadata import COLUMNS, LISTING_FIELDS
-from filtering.records import load_records
+from filtering.records import read_records
 from tests.export.conftest import MODEL, Reviewed
 from tests.export.helpers import (
     card_counts,
@@ -69,8 +69,9 @@ def test_every_row_matches_its_file_manifest_row_record_and_review(
 ) -> None:
     rows = jsonl_rows(export / "metadata.jsonl")
     manifest = manifest_rows(reviewed.raw)
-    records, bad = load_records(reviewed.final / "records.jsonl")
-    assert bad == 0
+    read = read_records(reviewed.final / "records.jsonl")
+    records = read.by_id
+    assert read.bad_lines == 0
     on_disk = {
         p.stem: s for s in ("clean", "questionable") for p in (reviewed.final / s).glob("*.jpg")
     }
