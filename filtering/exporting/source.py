@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from filtering.exporting.options import CROPS, ExportError, ExportOptions
-from filtering.records import CLEAN, QUESTIONABLE, RECORDS_NAME, REJECTED, Record, read_records
+from filtering.records import (
+    CLEAN,
+    QUESTIONABLE,
+    RECORDS_NAME,
+    REJECTED,
+    REVIEW_STAGE,
+    Record,
+    read_records,
+)
 from review_tool.decisions import REVIEW, Decisions
 from review_tool.folder import scan
 from review_tool.log import LOG_NAME, read_events
@@ -80,12 +88,20 @@ def gather(options: ExportOptions) -> Gathered:
         if not source.is_file():
             gathered.skipped["whole photo missing from raw/"] += 1
             continue
+        decision = decision or _moved_in_review(record)
         item = Item(image_id, wanted, source, record, manifest.rows.get(image_id), decision)
         _count_gaps(item, where, gathered.counts)
         if image_id in found.duplicates:
             gathered.counts[f"in two sets on disk (the one in {where}/ taken)"] += 1
         gathered.items.append(item)
     return gathered
+
+
+def _moved_in_review(record: Record | None) -> str | None:
+    """The set a review moved the image to, as its record says (where the log is gone)."""
+    if record and record.get("stage") == REVIEW_STAGE:
+        return str(record["fate"])
+    return None
 
 
 def _photo(options: ExportOptions, image_id: str, record: Record | None) -> Path:

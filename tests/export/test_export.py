@@ -246,3 +246,18 @@ def test_torn_last_lines_are_skipped_and_counted(
         {k: v for k, v in r.items() if k != "file_name"}
         for r in jsonl_rows(export / "metadata.jsonl")
     ]
+
+
+def test_moves_a_review_applied_are_known_from_the_records_without_the_log(
+    reviewed: Reviewed, tmp_path: Path
+) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(reviewed.root / "data", root / "data")
+    (root / "data" / "final" / MODEL / "review_log.jsonl").unlink()
+    out = tmp_path / "out"
+    assert run_export(root, "--model", MODEL, "--out", str(out), *BOTH).returncode == 0
+    decisions = {r["image_id"]: r["review_decision"] for r in jsonl_rows(out / "metadata.jsonl")}
+    for image_id, target in reviewed.decided.items():
+        if image_id in decisions and decisions[image_id] is not None:
+            assert decisions[image_id] == target
+    assert sum(v is not None for v in decisions.values()) == 2  # the two moves applied and kept
