@@ -59,11 +59,12 @@ def section(stats: Mapping[str, Any], prefix: str = PREFIX) -> dict[str, Any]:
 
 
 def models(stats: Mapping[str, Any]) -> list[str]:
-    """The models that have counts of their own, by slug."""
+    """The models that have counts of their own, by slug, when there are several: a crawl of
+    one model has its counts in the totals, and a section would repeat them."""
     found = {
         key[len(MODEL_PREFIX) :].split("/")[0] for key in stats if key.startswith(MODEL_PREFIX)
     }
-    return sorted(found)
+    return sorted(found) if len(found) > 1 else []
 
 
 class RateWindow:

@@ -87,6 +87,8 @@ def test_a_section_per_model(console: pytest.LogCaptureFixture) -> None:
     assert "listings 12/30 done (40%), photos 90 stored\n" in text  # the totals leave models out
     assert "  model discovery: listings 2/20 done (10%)" in text
     assert "    dropped: corrupt_image 1" in text
+    one = {k: v for k, v in by_hand.items() if "/discovery/" not in k}
+    assert progress.model_lines(one) == []  # one model: its counts are the totals
 
 
 def test_a_resumed_job_counts_its_earlier_parts(
