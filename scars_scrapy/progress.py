@@ -141,11 +141,12 @@ def model_counts(stats: Mapping[str, Any], slug: str) -> Counts:
 
 
 def grouped(counts: Mapping[str, Any], indent: str) -> list[str]:
-    """`listings/sold: 2, listings/seen: 98` as `listings: seen 98, sold 2`, a line a group."""
+    """`listings/sold: 2, listings/seen: 98` as `listings: seen 98, sold 2`, a line a group
+    (`search_failed: 1` for a count of no group)."""
     groups: dict[str, list[str]] = {}
     for key, value in counts.items():
         group, _, name = key.partition("/")
-        groups.setdefault(group, []).append(f"{name or group} {value:,}")
+        groups.setdefault(group, []).append(f"{name} {value:,}" if name else f"{value:,}")
     return [f"{indent}{group}: {', '.join(items)}" for group, items in groups.items()]
 
 

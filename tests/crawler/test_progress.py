@@ -75,7 +75,8 @@ def test_a_section_per_model(console: pytest.LogCaptureFixture) -> None:
                "scars/model/defender/listings/known": 10, "scars/model/defender/listings/done": 10,
                "scars/model/defender/images/stored": 70, "scars/model/discovery/listings/known": 20,
                "scars/model/discovery/listings/done": 2, "scars/model/discovery/images/stored": 20,
-               "scars/model/discovery/dropped/corrupt_image": 1}  # fmt: skip
+               "scars/model/discovery/dropped/corrupt_image": 1,
+               "scars/model/discovery/search_failed": 1}  # fmt: skip
     for key, value in by_hand.items():
         crawler.stats.set_value(key, value)
     ext.log_progress()
@@ -86,7 +87,7 @@ def test_a_section_per_model(console: pytest.LogCaptureFixture) -> None:
     assert "  discovery: listings 2/20 done (10%), photos 20 stored, 1 dropped" in text
     assert "listings 12/30 done (40%), photos 90 stored\n" in text  # the totals leave models out
     assert "  model discovery: listings 2/20 done (10%)" in text
-    assert "    dropped: corrupt_image 1" in text
+    assert "    dropped: corrupt_image 1\n" in text and "    search_failed: 1\n" in text
     one = {k: v for k, v in by_hand.items() if "/discovery/" not in k}
     assert progress.model_lines(one) == []  # one model: its counts are the totals
 
