@@ -111,7 +111,7 @@ class PictureSlotMiddleware:
 
     The site's pages are rendered per request, so AutoThrottle paces them by the site's own
     response times. The pictures come from a CDN that serves static files: AutoThrottle would
-    hold them to the pages' pace (DOWNLOAD_DELAY is its floor), which made a model's photos
+    hold them to the pages' pace (DOWNLOAD_DELAY is its floor), and a big model's photos would
     take days. Their slot has a fixed small concurrency and delay instead (DOWNLOAD_SLOTS).
     """
 

@@ -47,9 +47,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # Pictures (every host in SCARS_PICTURE_HOSTS) share the download slot `pictures`, which
-# AutoThrottle leaves alone: a CDN serves static files, and paced like the pages a model's
-# 20 photos a listing took days. A fixed 4 at a time, at least 0.1 s apart, is at most 10
-# photos a second, whatever the CDN's response time.
+# AutoThrottle leaves alone: a CDN serves static files, and paced like the pages (about 20
+# photos a listing) a big model would take days. A fixed 4 at a time, at least 0.1 s apart, is
+# at most 10 photos a second, whatever the CDN's response time.
 DOWNLOAD_SLOTS = {"pictures": {"concurrency": 4, "delay": 0.1}}
 DOWNLOAD_TIMEOUT = 60
 
