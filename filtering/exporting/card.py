@@ -105,8 +105,8 @@ def _splits_text(options: ExportOptions, rows: list[dict[str, Any]]) -> str:
     shares = ", ".join(f"{name} {share:.0%}" for name, share in options.fractions.items())
     alone = sum(1 for r in rows if not r["listing_id"])
     text = (
-        f"Listings were split {shares} of listings (not of images), seed {options.seed}, each set "
-        "on its own. All photos of one listing are in one split: no car is in two."
+        f"Listings were split {shares} (shares of listings, not of images), seed {options.seed}, "
+        "each set on its own. All photos of one listing are in one split: no car is in two."
     )
     if alone:
         text += f" {images(alone)} without a listing: each is a group of its own."
@@ -141,7 +141,7 @@ def _filtering(rows: list[dict[str, Any]], gathered: Gathered) -> list[str]:
     labels = Counter(r["classifier_label"] for r in rows if r["classifier_label"])
     decided = Counter(r["review_decision"] or "not decided" for r in rows)
     return [
-        f"- Filtered (or moved in the review) {when}; last stage per image: {_counts(stages)}.",
+        f"- Filtered {when}; last stage per image: {_counts(stages)}.",
         f"- Detector classes: {_counts(detector)}; classifier labels: {_counts(labels)}.",
         f"- Review decisions: {_counts(decided)}.",
         "- Filtering settings and weight files: unknown. The records (`records.jsonl`) and the "
