@@ -2,8 +2,8 @@
 
 By default the console shows only the records of the `scars_scrapy.console` logger (the start
 line, progress, the summary) and Scrapy's log goes to `<data>/logs/crawl-<time>-<pid>.log`.
-`--verbose`, `-L LEVEL` or `-s LOG_LEVEL=...` put Scrapy's log on the console as Scrapy does,
-and the file still gets a copy. `--nolog` silences both, as in Scrapy.
+`--verbose`, `-L LEVEL` or `-s LOG_LEVEL=...` put Scrapy's log on the console as well, as
+Scrapy does; the file gets it all the same. `--nolog` silences both, as in Scrapy.
 """
 
 from __future__ import annotations
@@ -40,38 +40,33 @@ def log_file(settings: BaseSettings) -> Path:
 
 
 def prepare(settings: BaseSettings, verbose: bool) -> Output:
-    """Before Scrapy configures its logging: send it to the log file unless the console
-    should show it."""
+    """Before Scrapy configures its logging: its log goes to the log file and, when asked
+    for, to the console as well."""
     if not settings.getbool("LOG_ENABLED"):
         return Output(False, None)
     asked = settings.getpriority("LOG_LEVEL") or 0
     full = verbose or asked >= SETTINGS_PRIORITIES["cmdline"]
     path = log_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not full:
-        settings.set("LOG_FILE", str(path), priority="cmdline")
+    settings.set("LOG_FILE", str(path), priority="cmdline")
+    if full:
+        # Added before Scrapy's own set-up, so that the console gets its banner too: that
+        # set-up replaces only its own root handler.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(settings["LOG_FORMAT"], settings["LOG_DATEFORMAT"]))
+        handler.setLevel(settings.get("LOG_LEVEL"))
+        logging.root.addHandler(handler)
     return Output(full, path)
 
 
-def attach(output: Output, settings: BaseSettings) -> None:
-    """After Scrapy configured its logging: the handler scars adds to the root logger."""
-    if output.log_file is None:
+def attach(output: Output) -> None:
+    """After Scrapy configured its logging: the quiet console's handler, scars' lines only."""
+    if output.log_file is None or output.full_stream:
         return
-    handler: logging.Handler
-    if not output.full_stream:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        handler.addFilter(_for_the_console)
-    else:
-        scrapy_to_file = settings.get("LOG_FILE")
-        handler = logging.StreamHandler(sys.stderr) if scrapy_to_file else _file(output.log_file)
-        handler.setFormatter(logging.Formatter(settings["LOG_FORMAT"], settings["LOG_DATEFORMAT"]))
-        handler.setLevel(settings.get("LOG_LEVEL"))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(_for_the_console)
     logging.root.addHandler(handler)
-
-
-def _file(path: Path) -> logging.Handler:
-    return logging.FileHandler(path, encoding="utf-8")
 
 
 def _for_the_console(record: logging.LogRecord) -> bool:

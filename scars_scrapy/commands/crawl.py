@@ -64,7 +64,7 @@ class Command(crawl.Command):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        console.attach(self.output, self.settings)
+        console.attach(self.output)
         for warning in self.warnings:
             console.console.warning("Warning: %s", warning)
         self._start_line(args, opts)

@@ -84,6 +84,8 @@ def test_verbose_shows_scrapys_log_and_keeps_the_file(
     done = subprocess.run([*quiet_command(command), "--verbose"], cwd=REPO, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "[scrapy.core.engine] INFO: Spider opened" in done.stderr
     (log,) = (tmp_path / "logs").glob("crawl-*.log")
-    assert "[scrapy.core.engine] INFO: Spider opened" in log.read_text()
+    for shown in (done.stderr, log.read_text()):  # the whole log, banner included, in both
+        assert "[scrapy.utils.log] INFO: Scrapy " in shown
+        assert "[scrapy.core.engine] INFO: Spider opened" in shown
+        assert "[scars_scrapy.console] INFO: Summary (finished" in shown
