@@ -19,8 +19,8 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.scheduler import Scheduler
 
-from scars_scrapy import redis_state
-from scars_scrapy.redis_state import RedisTally, StoredImages, run_prefix
+from scars_scrapy import redis_pace, redis_state
+from scars_scrapy.redis_state import RedisTally, run_prefix
 
 if TYPE_CHECKING:
     import redis
@@ -46,6 +46,10 @@ def enable(settings: BaseSettings, url: str) -> None:
     settings.set("SCHEDULER_PERSIST", True, priority="spider")
     # A blocking pop would stall the whole event loop of the worker.
     settings.set("SCHEDULER_IDLE_BEFORE_CLOSE", 0, priority="spider")
+    # Before the block backoff (560): a page waits for its shared turn first.
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES") | {redis_pace.MIDDLEWARE: 540}
+    priority = max(settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0, 30)
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority=priority)
 
 
 def tally(spider: Spider) -> RedisTally:
@@ -91,7 +95,7 @@ class SharedScheduler(Scheduler):
         # class attribute); a worker waiting for others' requests should look sooner.
         engine: Any = self.crawler.engine
         engine._SLOT_HEARTBEAT_INTERVAL = IDLE_POLL
-        _state_politeness(self.crawler.settings, len(others) + 1)
+        _state_politeness(self.crawler, len(others) + 1)
 
     def _new_run(self, spider: Spider) -> None:
         """No other worker is alive: the previous run is over (finished or killed)."""
@@ -106,10 +110,10 @@ class SharedScheduler(Scheduler):
 
     def _others(self) -> dict[str, str]:
         """Live workers other than this one, and whether each is busy."""
-        keys = [k for k in self.server.scan_iter(match=f"{self.worker_prefix}*") if k]
+        keys = [_text(k) for k in self.server.scan_iter(match=f"{self.worker_prefix}*")]
         mine = self.worker_prefix + self.name
         states = dict(zip(keys, self.server.mget(keys), strict=True)) if keys else {}
-        return {k: v for k, v in states.items() if k != mine and v is not None}
+        return {k: _text(v) for k, v in states.items() if k != mine and v is not None}
 
     def _beat(self, state: str) -> None:
         self.server.set(self.worker_prefix + self.name, state, px=int(self.timeout * 1000))
@@ -147,19 +151,25 @@ class SharedScheduler(Scheduler):
         return request
 
 
-def stored_images(spider: Spider) -> StoredImages:
-    client = redis_state.connect(redis_state.redis_url(spider.settings))
-    return StoredImages(client, spider.name)
+def _text(value: bytes | str) -> str:
+    """scrapy-redis's client answers bytes (it does not decode responses)."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
-def _state_politeness(settings: BaseSettings, workers: int) -> None:
-    """N workers are N times the requests: say what the site sees and how to keep it gentle."""
-    delay = settings.getfloat("DOWNLOAD_DELAY")
-    per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+def _state_politeness(crawler: Crawler, workers: int) -> None:
+    """N workers are N times the requests unless paced together: say what the site sees."""
+    settings = crawler.settings
+    gap = redis_pace.page_delay(crawler)
+    pages = (
+        f"pages at most one every {gap:.2f} s for all workers together ({redis_pace.DELAY_SETTING})"
+        if gap > 0
+        else f"pages paced by each worker alone: up to {workers} times one crawl's rate"
+    )
+    slot = settings.getdict("DOWNLOAD_SLOTS").get("pictures", {})
     logger.warning(
-        "%d worker(s) share this crawl now: with DOWNLOAD_DELAY %.2f s and "
-        "CONCURRENT_REQUESTS_PER_DOMAIN %d on each, the site sees up to %d times one crawl's "
-        "rate. To stay as gentle as one crawl, give every worker -s DOWNLOAD_DELAY=<N x the "
-        "delay of one crawl> for N workers.",
-        workers, delay, per_host, workers,
+        "%d worker(s) share this crawl now: %s; pictures paced by each worker (%s at a time, "
+        "%s s apart), so up to %d times one crawl's picture rate. To keep the pictures as "
+        "gentle as one crawl, give each of N workers the pictures slot's delay times N "
+        "(-s DOWNLOAD_SLOTS=...).",
+        workers, pages, slot.get("concurrency", "-"), slot.get("delay", "-"), workers,
     )  # fmt: skip

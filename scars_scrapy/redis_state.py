@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
 URL_SETTING = "SCARS_REDIS_URL"
@@ -83,6 +84,12 @@ def clear_run(client: redis.Redis, prefix: str) -> int:
     """Deletes a finished or abandoned run's keys; how many."""
     keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
     return int(client.delete(*keys)) if keys else 0
+
+
+def stored_images(crawler: Crawler) -> StoredImages | None:
+    """The shared store's image IDs for the pipelines; None without SCARS_REDIS_URL."""
+    url = redis_url(crawler.settings)
+    return StoredImages(connect(url), str(crawler.spidercls.name)) if url else None
 
 
 class StoredImages:

@@ -1,4 +1,9 @@
-"""One JSON line per stored image in `<store>/<folder>/manifest.jsonl` (append-only)."""
+"""One JSON line per stored image in `<store>/<folder>/manifest.jsonl` (append-only).
+
+In a crawl shared through Redis each worker appends to its own `manifest-<worker>.jsonl`, so no
+two processes (or machines, on a shared folder) ever append to one file; readers take every
+`manifest*.jsonl` of a folder together.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 from itemadapter import ItemAdapter
 
+from scars_scrapy import redis_state
+from scars_scrapy.redis_state import StoredImages
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
@@ -18,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.jsonl"
+WORKER_MANIFESTS = "manifest-*.jsonl"
 # The record's keys, in order (the project's data contract).
 FIELDS = (
     "image_id", "listing_id", "listing_url", "image_url", "make", "model", "version",
@@ -34,10 +43,16 @@ def local_store(settings: BaseSettings) -> Path:
     return Path(path)
 
 
+def manifest_name(worker: str | None) -> str:
+    """The manifest a process appends to: its own in a shared crawl (`worker` named)."""
+    return f"manifest-{worker}.jsonl" if worker else MANIFEST
+
+
 def manifest_paths(folder: Path) -> list[Path]:
-    """Every manifest file of a model folder, in reading order (today the one `manifest.jsonl`)."""
-    path = folder / MANIFEST
-    return [path] if path.exists() else []
+    """Every manifest file of a model folder, in reading order: `manifest.jsonl`, then each
+    worker's `manifest-<worker>.jsonl` of shared crawls."""
+    single = [folder / MANIFEST] if (folder / MANIFEST).exists() else []
+    return single + sorted(folder.glob(WORKER_MANIFESTS))
 
 
 @dataclass(frozen=True)
@@ -88,24 +103,28 @@ def record(item: Any) -> dict[str, Any]:
 
 
 class ManifestPipeline:
-    def __init__(self, store: Path) -> None:
-        self.store = store
+    def __init__(self, store: Path, shared: StoredImages | None = None) -> None:
+        self.store, self.shared = store, shared
+        self.name = manifest_name(redis_state.worker_name() if shared else None)
         self.files: dict[str, IO[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(local_store(crawler.settings))
+        return cls(local_store(crawler.settings), redis_state.stored_images(crawler))
 
     def process_item(self, item: Any) -> Any:
-        folder = ItemAdapter(item)["folder"]
+        adapter = ItemAdapter(item)
+        folder = adapter["folder"]
         handle = self.files.get(folder) or self._open(folder)
         # One write and a flush per record: a killed run tears at most the last line.
         handle.write(json.dumps(record(item), ensure_ascii=False) + "\n")
         handle.flush()
+        if self.shared is not None:  # recorded: now every worker may take it for stored
+            self.shared.mark_stored(folder, adapter["image_id"])
         return item
 
     def _open(self, folder: str) -> IO[str]:
-        path = self.store / folder / MANIFEST
+        path = self.store / folder / self.name
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+", encoding="utf-8")
         if handle.tell() > 0:

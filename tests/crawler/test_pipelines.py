@@ -12,9 +12,9 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from scars_scrapy.items import ImageItem
-from scars_scrapy.pipelines.dedup import ImageIdDedupPipeline
+from scars_scrapy.pipelines.dedup import ImageIdDedupPipeline, stored_ids
 from scars_scrapy.pipelines.images import StoreImagesPipeline
-from scars_scrapy.pipelines.manifest import MANIFEST, ManifestPipeline, manifest_ids
+from scars_scrapy.pipelines.manifest import MANIFEST, ManifestPipeline, manifest_ids, read_manifest
 
 
 def stored_item(image_id: str, folder: str = "vogue") -> ImageItem:
@@ -91,3 +91,18 @@ def test_the_pixel_limit_is_the_pipelines_own() -> None:
         pipeline._refuse_bomb(picture(20, 20))
     pipeline._refuse_bomb(picture(10, 10))
     assert before == Image.MAX_IMAGE_PIXELS
+
+
+def test_readers_take_every_workers_manifest(tmp_path: Path) -> None:
+    """A shared crawl's workers each append to their own manifest; the dedup and every reader
+    of the folder take them together, torn lines and all."""
+    folder = tmp_path / "vogue"
+    folder.mkdir()
+    (folder / MANIFEST).write_text(json.dumps({"image_id": "a"}) + "\n")
+    (folder / "manifest-host1-11.jsonl").write_text(json.dumps({"image_id": "b"}) + "\n{")
+    (folder / "manifest-host2-12.jsonl").write_text(json.dumps({"image_id": "c"}) + "\n")
+    for image_id in "abcd":
+        (folder / f"{image_id}.jpg").write_bytes(b"x")
+    manifest = read_manifest(folder)
+    assert set(manifest.rows) == {"a", "b", "c"} and manifest.bad_lines == 1
+    assert stored_ids(folder) == {"a", "b", "c"}  # d has no record: the next run records it
