@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from PIL import Image
 
@@ -13,6 +14,10 @@ from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError, load_yolo, use_threads
+
+if TYPE_CHECKING:
+    from ultralytics import YOLO
+    from ultralytics.engine.results import Results
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ FALLBACK_IMGSZ = 224  # Ultralytics' classification default, for weights that do
 class Classifier:
     """A YOLO classifier loaded once and asked in batches."""
 
-    def __init__(self, model: object, settings: FilterSettings) -> None:
+    def __init__(self, model: YOLO, settings: FilterSettings) -> None:
         self.model = model
         self.settings = settings
         trained_at = model.overrides.get("imgsz") if hasattr(model, "overrides") else None
@@ -56,7 +61,26 @@ class Classifier:
             device=self.settings.device,
             verbose=False,
         )
-        return [Verdict(r.names[r.probs.top1], round(float(r.probs.top1conf), 4)) for r in results]
+        return [_verdict(cast("Results", result)) for result in results]
+
+
+def _verdict(result: Results) -> Verdict:
+    probs = result.probs
+    assert probs is not None  # a classify model's results always carry probabilities
+    return Verdict(result.names[probs.top1], round(float(probs.top1conf), 4))
+
+
+# The clean threshold when nothing else decides it.
+DEFAULT_FRONT_CONF = 0.80
+
+
+def clean_threshold(settings: FilterSettings) -> float:
+    """The one place where the `front` confidence that makes a crop clean is decided:
+    `--front-conf` when given, else the default. (A threshold calibrated when the classifier
+    was trained, stored next to its weights, is to be read here, between the two.)"""
+    if settings.front_conf is not None:
+        return settings.front_conf
+    return DEFAULT_FRONT_CONF
 
 
 def route(verdict: Verdict, front_conf: float) -> tuple[str, str | None]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from filtering.batch import Models
 from filtering.pipeline import ModelFolderError
 from filtering.settings import FilterSettings
-from filtering.stages import Models
 
 
 def load_models(settings: FilterSettings) -> Models:

@@ -1,28 +1,17 @@
-"""Stage 4: near-duplicates among the kept crops, by perceptual hash.
+"""The index behind the pHash encoder (`encoders.PHash`): close pairs among 64-bit hashes, and
+the groups those pairs form.
 
-Hashes are 64-bit pHashes (imagehash), stored as hex. Comparing every pair is quadratic, so the
-index splits each hash into `distance + 1` chunks: two hashes at most `distance` bits apart agree
-exactly on at least one chunk (pigeonhole), so only hashes sharing a chunk value are compared.
+Comparing every pair is quadratic, so the index splits each hash into `distance + 1` chunks: two
+hashes at most `distance` bits apart agree exactly on at least one chunk (pigeonhole), so only
+hashes sharing a chunk value are compared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import imagehash
 import numpy as np
-from PIL import Image
 
 HASH_BITS = 64
 BLOCK = 2048  # rows compared at once inside a large bucket: bounds memory to BLOCK x bucket
-
-
-def phash(image: Image.Image) -> str:
-    return str(imagehash.phash(image))
-
-
-def to_ints(hex_hashes: Sequence[str]) -> np.ndarray:
-    return np.array([int(h, 16) for h in hex_hashes], dtype=np.uint64)
 
 
 def close_pairs(hashes: np.ndarray, max_distance: int) -> np.ndarray:

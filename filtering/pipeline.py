@@ -1,5 +1,6 @@
-"""One model's run: the raw images no record covers yet go through stages 1 to 3 in batches,
-then the near-duplicate stage decides over all candidates and places the survivors.
+"""One model's run: the raw images no record covers yet go through the stages (`stage_list`) in
+batches, each batch written once every stage has decided; then each stage's `finish` (the
+near-duplicates over all candidates, which places the survivors).
 
 Decoding and writing happen in worker threads while the main thread runs inference, so the
 models are never waiting on the disk.
@@ -8,7 +9,7 @@ models are never waiting on the disk.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,9 +19,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from filtering import stages
-from filtering.images import list_images
-from filtering.placement import place_candidates
+from filtering.batch import Batch, Models, RunContext, Stage
+from filtering.images import BadImage, RawImage, list_images
 from filtering.records import (
     CANDIDATE,
     DUPLICATE,
@@ -29,8 +29,12 @@ from filtering.records import (
     Record,
     append_records,
     read_records,
+    relative,
 )
 from filtering.settings import FilterSettings
+from filtering.stage_list import build_stages
+from filtering.stages import decode
+from filtering.store import save_jpeg
 
 
 class ModelFolderError(Exception):
@@ -44,30 +48,31 @@ class ModelRun:
 
     done: list[Record]
     records: dict[str, Record]
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     bad_lines: int = 0
 
 
-def run_model(model: str, settings: FilterSettings, models: stages.Models) -> ModelRun:
-    """Process what is new for `model`."""
-    raw = settings.raw(model)
+def run_model(car_model: str, settings: FilterSettings, models: Models) -> ModelRun:
+    """Process what is new for `car_model` (a folder under raw/) with the ML `models`."""
+    raw = settings.raw(car_model)
     if not raw.is_dir():
-        raise ModelFolderError(f"no raw images for model {model!r}: {raw} is not a folder")
-    records_path = settings.final(model) / RECORDS_NAME
+        raise ModelFolderError(f"no raw images for model {car_model!r}: {raw} is not a folder")
+    records_path = settings.final(car_model) / RECORDS_NAME
     read = read_records(records_path)
     known = read.by_id
     todo = _todo(list_images(raw), known, models.classify is not None)
     run = ModelRun([], known, bad_lines=read.bad_lines)
-    _run_batches(todo, run, settings, models, records_path, settings.crops(model))
-    with _timed(run.seconds, stages.NEAR):
-        run.done += place_candidates(known, settings, settings.final(model), records_path)
+    stages = _run_batches(todo, run, settings, models, records_path)
+    for stage in stages:
+        with _timed(run.seconds, stage.name):
+            run.done += stage.finish(known, records_path)
     latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
     run.done = list(latest.values())
     return run
 
 
 @contextmanager
-def _timed(seconds: Counter[str], step: str) -> Iterator[None]:
+def _timed(seconds: defaultdict[str, float], step: str) -> Iterator[None]:
     start = time.perf_counter()
     try:
         yield
@@ -85,43 +90,47 @@ def _todo(paths: Sequence[Path], known: dict[str, Record], classifying: bool) ->
 
 
 def _run_batches(
-    todo: list[Path],
-    run: ModelRun,
-    settings: FilterSettings,
-    models: stages.Models,
-    records_path: Path,
-    crops: Path,
-) -> None:
-    seen = _pixel_hashes(run.records, {p.stem for p in todo})
-    bars = _bars(len(todo))
+    todo: list[Path], run: ModelRun, settings: FilterSettings, models: Models, records_path: Path
+) -> list[Stage]:
     clock = partial(_timed, run.seconds)
     with ThreadPoolExecutor(settings.workers) as pool:
+        seen = _pixel_hashes(run.records, {p.stem for p in todo})
+        stages = build_stages(RunContext(settings, models, seen, pool))
+        bars = _bars(stages, len(todo))
         batches = _decoded_batches(todo, settings, pool)
         while True:
-            with clock(stages.LOAD):  # only the wait for decoding not yet done ahead
+            with clock(stages[0].name):  # only the wait for decoding not yet done ahead
                 decoded = next(batches, None)
             if decoded is None:
                 break
-            batch = stages.start_batch(decoded, settings.data)
-            bars["decode"].update(len(decoded))
-            with clock(stages.EXACT):
-                stages.drop_exact_duplicates(batch, seen)
-            with clock(stages.DETECT):
-                stages.detect_and_crop(batch, models.detect, settings)
-            bars["detect"].update(len(decoded))
-            stored = stages.store_crops(batch, crops, pool, settings)
-            with clock(stages.CLASSIFY):
-                stages.classify(batch, models.classify, settings)
-            bars["classify"].update(len(decoded))
+            batch = Batch(decoded)
+            for stage, bar in zip(stages, bars, strict=True):
+                with clock(stage.name):
+                    stage(batch)
+                bar.update(len(decoded))
             with clock("write"):
-                for wait in stored:
-                    wait()
-                _carry_over_outputs(batch.records, run.records, settings.data)
-                append_records(records_path, batch.records.values())
-            run.records.update(batch.records)
-            run.done.extend(batch.records.values())
-    for bar in bars.values():
+                _write_batch(batch, run, settings, pool, records_path)
+    for bar in bars:
         bar.close()
+    return stages
+
+
+def _write_batch(
+    batch: Batch, run: ModelRun, settings: FilterSettings, pool: Executor, records_path: Path
+) -> None:
+    """Every stage has decided: the crops still in the batch are written, then the records."""
+    crops = settings.crops(Path(records_path.parent).name)
+    jobs = []
+    for image_id, image in batch.crops.items():
+        path = crops / f"{image_id}.jpg"
+        batch.records[image_id]["crop"] = relative(path, settings.data)
+        jobs.append(pool.submit(save_jpeg, image, path, settings.jpeg_quality))
+    for job in jobs:
+        job.result()
+    _carry_over_outputs(batch.records, run.records, settings.data)
+    append_records(records_path, batch.records.values())
+    run.records.update(batch.records)
+    run.done.extend(batch.records.values())
 
 
 def _carry_over_outputs(records: dict[str, Record], known: dict[str, Record], data: Path) -> None:
@@ -149,22 +158,22 @@ def _pixel_hashes(known: dict[str, Record], redo: set[str]) -> dict[str, str]:
 
 def _decoded_batches(
     paths: list[Path], settings: FilterSettings, pool: Executor
-) -> Iterator[list[tuple[Path, object]]]:
+) -> Iterator[list[tuple[Path, RawImage | BadImage]]]:
     """Batches of decoded images; the next batch decodes while the caller works on this one."""
     chunks = [paths[i : i + settings.batch] for i in range(0, len(paths), settings.batch)]
-    pending: list[Future] = []
+    pending: list[Future[tuple[Path, RawImage | BadImage]]] = []
     for index, chunk in enumerate(chunks):
         if index == 0:
-            pending = [pool.submit(stages.decode, p, settings) for p in chunk]
+            pending = [pool.submit(decode, p, settings) for p in chunk]
         following = chunks[index + 1] if index + 1 < len(chunks) else []
-        ahead = [pool.submit(stages.decode, p, settings) for p in following]
+        ahead = [pool.submit(decode, p, settings) for p in following]
         yield [job.result() for job in pending]
         pending = ahead
 
 
-def _bars(total: int) -> dict[str, tqdm]:
-    names = ("decode", "detect", "classify")
-    return {
-        name: tqdm(total=total, desc=f"{name:>10}", unit="img", position=i, disable=None)
-        for i, name in enumerate(names)
-    }
+def _bars(stages: list[Stage], total: int) -> list[tqdm]:
+    width = max(len(stage.name) for stage in stages)
+    return [
+        tqdm(total=total, desc=f"{stage.name:>{width}}", unit="img", position=i, disable=None)
+        for i, stage in enumerate(stages)
+    ]

@@ -10,45 +10,83 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
+from PIL import Image
 from tqdm import tqdm
 
 from filtering import near_dups
+from filtering.batch import Batch, BatchStage, Reasons, RunContext
+from filtering.encoders import Encoder, encoder_for
 from filtering.records import CANDIDATE, PLACED, REJECTED, Record, append_records
-from filtering.settings import FilterSettings
-from filtering.stages import NEAR
 from filtering.store import place
 
 WRITE_EVERY = 64  # records per durable append while placing
 
 
-def place_candidates(
-    known: dict[str, Record], settings: FilterSettings, final: Path, records_path: Path
-) -> list[Record]:
-    pool = [known[i] for i in sorted(known) if _in_pool(known[i])]
-    if not any(r["fate"] == CANDIDATE for r in pool):
-        return []
-    hashes = near_dups.to_ints([r["phash"] for r in pool])
-    pairs = near_dups.close_pairs(hashes, settings.near_duplicate_distance)
-    decided: list[Record] = []
-    for members in tqdm(near_dups.groups(len(pool), pairs), desc="near-dups", disable=None):
-        decided.extend(_decide([pool[i] for i in members], final.relative_to(settings.data)))
-    for start in range(0, len(decided), WRITE_EVERY):
-        chunk = decided[start : start + WRITE_EVERY]
-        for record in chunk:
-            _carry_out(record, settings.data)
-        append_records(records_path, chunk)
-    return decided
+class NearDuplicates(BatchStage):
+    """Each batch: the encoder's code of every crop still in the batch (in the worker threads).
+    After the last batch: groups of the same picture, the best of each kept and placed."""
+
+    name = "near_duplicates"
+    reasons: ClassVar[Reasons] = {"near_duplicate": ("near_duplicate_distance",)}
+    fields: ClassVar[tuple[str, ...]] = ("duplicate_of", "output")
+
+    def __init__(self, run: RunContext) -> None:
+        self.encoder: Encoder = encoder_for(run.settings)
+        self.settings = run.settings
+        self.pool = run.pool
+        self.not_compared: list[str] = []  # placed crops whose file is gone: nothing to encode
+
+    def __call__(self, batch: Batch) -> None:
+        ids = list(batch.crops)
+        codes = self.pool.map(self.encoder.encode, [batch.crops[i] for i in ids])
+        for image_id, code in zip(ids, codes, strict=True):
+            batch.records[image_id][self.encoder.name] = code
+
+    def finish(self, records: dict[str, Record], records_path: Path) -> list[Record]:
+        pool = [records[i] for i in sorted(records) if _in_pool(records[i], self.name)]
+        if not any(r["fate"] == CANDIDATE for r in pool):
+            return []
+        pool, encoded = self._with_codes(pool)
+        pairs = self.encoder.close_pairs([r[self.encoder.name] for r in pool])
+        final = records_path.parent.relative_to(self.settings.data)
+        decided: list[Record] = []
+        for members in tqdm(near_dups.groups(len(pool), pairs), desc="near-dups", disable=None):
+            decided.extend(_decide([pool[i] for i in members], final, self.name))
+        for start in range(0, len(decided), WRITE_EVERY):
+            chunk = decided[start : start + WRITE_EVERY]
+            for record in chunk:
+                _carry_out(record, self.settings.data)
+            append_records(records_path, chunk)
+        append_records(records_path, [r for r in encoded if r["fate"] != CANDIDATE])
+        return decided
+
+    def _with_codes(self, pool: list[Record]) -> tuple[list[Record], list[Record]]:
+        """The records that have this encoder's code, once those without one (made by another
+        encoder, or before any) are encoded again from their crop; and those encoded now."""
+        kept, encoded = [], []
+        for record in pool:
+            if not record.get(self.encoder.name):
+                crop = self.settings.data / str(record.get("crop"))
+                if not record.get("crop") or not crop.is_file():
+                    self.not_compared.append(record["image_id"])
+                    continue
+                with Image.open(crop) as image:
+                    record[self.encoder.name] = self.encoder.encode(image.convert("RGB"))
+                encoded.append(record)
+            kept.append(record)
+        return kept, encoded
 
 
-def _in_pool(record: Record) -> bool:
+def _in_pool(record: Record, stage: str) -> bool:
     """Candidates, placed crops, and near-duplicates (they may link two others into a group)."""
     fate = record["fate"]
-    linking = fate == REJECTED and record["stage"] == NEAR
-    return bool(record.get("phash")) and (fate == CANDIDATE or fate in PLACED or linking)
+    linking = fate == REJECTED and record["stage"] == stage
+    return fate == CANDIDATE or fate in PLACED or linking
 
 
-def _decide(group: list[Record], final: Path) -> list[Record]:
+def _decide(group: list[Record], final: Path, stage: str) -> list[Record]:
     candidates = [r for r in group if r["fate"] == CANDIDATE]
     if not candidates:
         return []
@@ -58,11 +96,11 @@ def _decide(group: list[Record], final: Path) -> list[Record]:
     for record in candidates:
         if record is keeper:
             output = final / record["target"] / f"{record['image_id']}.jpg"
-            record.update(fate=record["target"], stage=NEAR, output=output.as_posix())
+            record.update(fate=record["target"], stage=stage, output=output.as_posix())
         else:
             record.update(
                 fate=REJECTED,
-                stage=NEAR,
+                stage=stage,
                 reason="near_duplicate",
                 duplicate_of=keeper["image_id"],
                 output=None,

@@ -11,7 +11,8 @@ from pathlib import Path
 from filtering.files import write_text_atomic
 from filtering.records import DUPLICATE, PLACED, RECORDS_NAME, REJECTED, Record
 from filtering.report_html import Thumb, contact_sheet, esc, page, table
-from filtering.settings import FilterSettings
+from filtering.settings import DEFAULT_SHOWN, FilterSettings, option
+from filtering.stage_list import governing
 from filtering.summary import HEADER, stage_counts, table_rows
 
 REPORT_NAME = "report.html"
@@ -31,7 +32,7 @@ def write_report(model: str, records: dict[str, Record], settings: FilterSetting
         if members:
             sections.append(_sheet(f"{fate}: {len(members):,}", members, PER_SET, settings.data))
     for reason, members in sorted(_rejections(ordered).items()):
-        title = f"rejected, {reason}: {len(members):,}"
+        title = f"rejected, {reason}: {len(members):,}{_governed(reason, settings)}"
         sections.append(_sheet(title, members, PER_REASON, settings.data))
     path = settings.final(model) / REPORT_NAME
     write_text_atomic(path, page(f"scars filtering report: {model}", sections))
@@ -44,6 +45,20 @@ def _rejections(records: list[Record]) -> dict[str, list[Record]]:
         if record["fate"] in (REJECTED, DUPLICATE):
             grouped[f"{record['stage']}/{record['reason']}"].append(record)
     return grouped
+
+
+def _governed(stage_reason: str, settings: FilterSettings) -> str:
+    """` (governed by --edge-margin 0.02)`: the options behind a reason, with their values."""
+    stage, _, reason = stage_reason.partition("/")
+    names = governing(stage, reason)
+    if not names:
+        return ""
+    values = ", ".join(f"{option(n)} {_value(getattr(settings, n), n)}" for n in names)
+    return f" (governed by {values})"
+
+
+def _value(value: object, name: str) -> str:
+    return DEFAULT_SHOWN.get(name, str(value)) if value is None else str(value)
 
 
 def _sheet(title: str, members: list[Record], limit: int, data: Path) -> str:
@@ -68,6 +83,8 @@ def _caption(record: Record) -> str:
         parts.append(f"{record['detector_class']} {record['detector_conf']:.2f}")
     if record.get("classifier_label"):
         parts.append(f"{record['classifier_label']} {record['classifier_conf']:.2f}")
+    if record.get("doubts"):
+        parts.append("doubts: " + ", ".join(record["doubts"]))
     if record.get("duplicate_of"):
         parts.append(f"= {record['duplicate_of']}")
     return " | ".join(parts)

@@ -7,22 +7,24 @@ HTML report to `<data>/final/<model>/`. Only images no earlier run has recorded 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.batch import Models
 from filtering.images import list_images
 from filtering.models import load_models, model_names
 from filtering.pipeline import ModelFolderError, run_model
 from filtering.records import RECORDS_NAME, skipped_lines
 from filtering.report import REPORT_NAME, write_report
-from filtering.settings import FilterSettings
-from filtering.stages import Models
+from filtering.settings import DEFAULT_SHOWN, FilterSettings, declared, option
 from filtering.summary import format_table, outcome_counts, stage_counts
 from filtering.weights import WeightsError
 
@@ -31,27 +33,21 @@ DEFAULTS = FilterSettings()
 
 def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str] | None]:
     p = argparse.ArgumentParser(prog="filtering/run.py", description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--data", type=Path, default=DEFAULTS.data,
-        help=f"holds raw/, crops/, final/ (default {DEFAULTS.data})",
-    )  # fmt: skip
     p.add_argument("--model", action="append", help="a model folder under raw/ (repeatable)")
-    p.add_argument(
-        "--detector", default=DEFAULTS.detector,
-        help=f"YOLO detector weights, .pt or .onnx (default {DEFAULTS.detector})",
-    )  # fmt: skip
-    p.add_argument(
-        "--classifier", type=Path, default=DEFAULTS.classifier,
-        help=f"YOLO front-facing classifier weights (default {DEFAULTS.classifier})",
-    )  # fmt: skip
-    p.add_argument("--device", default=DEFAULTS.device, help="cpu, or a GPU: 0, cuda:0, mps")
-    for name, kind, text in _THRESHOLDS:
-        default = getattr(DEFAULTS, name)
-        flag = f"--{name.replace('_', '-')}"
-        p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
+    for setting in declared():
+        p.add_argument(option(setting.name), **_argument(setting))
     args = p.parse_args(argv)
     values = {k: v for k, v in vars(args).items() if k != "model"}
     return FilterSettings(**values), args.model
+
+
+def _argument(setting: dataclasses.Field[Any]) -> dict[str, Any]:
+    """argparse's type, default and help for a declared setting."""
+    default, meta = setting.default, setting.metadata
+    shown = DEFAULT_SHOWN.get(setting.name, default)
+    kind = meta["kind"]
+    parse = _number(kind, meta["low"], meta["high"]) if "low" in meta else kind
+    return {"type": parse, "default": default, "help": f"{meta['help']} (default {shown})"}
 
 
 def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
@@ -69,29 +65,6 @@ def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[
         return value
 
     return parse
-
-
-_THRESHOLDS: list[tuple[str, Callable[[str], float], str]] = [
-    ("batch", _number(int, 1, math.inf), "images per inference call"),
-    ("workers", _number(int, 1, math.inf), "decoding/encoding threads"),
-    ("threads", _number(int, 0, math.inf), "inference threads (0: one per core)"),
-    ("detector_conf", _number(float, 0, 1), "detector confidence threshold"),
-    ("detector_imgsz", _number(int, 32, math.inf), "detector input size"),
-    ("min_box_area", _number(float, 0, 1), "smallest vehicle box, as a share of the photo"),
-    ("edge_margin", _number(float, 0, 0.5), "a box this close to the left/right edge is cut off"),
-    ("crop_margin", _number(float, 0, 1), "context kept around the box"),
-    (
-        "classifier_imgsz", _number(int, 0, math.inf),
-        "classifier input size (0: the size it was trained at)",
-    ),
-    ("front_conf", _number(float, 0, 1), "front at least this confident goes to clean"),
-    (
-        "near_duplicate_distance", _number(int, -1, 32),
-        "max pHash distance (bits of 64) of near-duplicates (-1: off)",
-    ),
-    ("max_pixels", _number(int, 1, math.inf), "larger images are rejected"),
-    ("jpeg_quality", _number(int, 1, 100), "quality of written crops"),
-]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,27 @@
 """The filtering's settings: one frozen object built once from the command line.
 
-Every threshold lives here with its default and the reason for it; README.md lists them too.
+Every setting is declared here once, with its default, its range and its help; `filtering/run.py`
+builds its command-line options from these declarations, the summary and the report name the
+option that governs each rejection from them, and README.md lists them.
+
+To add a threshold (say `min_sharpness` for a stage of yours):
+1. Declare it as a field of `FilterSettings` with `number`:
+       min_sharpness: float = number(40.0, 0, math.inf, "crops less sharp than this are ...")
+   The kind (int or float) is the default's; `low` and `high` bound what the option accepts.
+   A comment above it says why the default is what it is.
+2. Read it in the stage as `settings.min_sharpness`, and name it in the stage's `reasons`
+   (`{"too_blurred": ("min_sharpness",)}`) so that the report shows it next to that reason.
+3. The option `--min-sharpness` now exists, checked against its range; add its line to README's
+   table of filtering options.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filtering.classes import DEFAULT_CLASSIFIER
 
@@ -14,37 +29,55 @@ from filtering.classes import DEFAULT_CLASSIFIER
 DEFAULT_DETECTOR = "yolov8n.pt"
 
 
+def number(default: float | None, low: float, high: float, help: str) -> Any:
+    """A numeric setting: its default, the range an option accepts, and what it does. An int
+    default makes an int setting; a float or None (decided later) a float one."""
+    kind = int if isinstance(default, int) else float
+    meta = {"kind": kind, "low": low, "high": high, "help": help}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def text(default: object, help: str) -> Any:
+    """A setting taken as given, of the default's type (a path, a name)."""
+    return dataclasses.field(default=default, metadata={"kind": type(default), "help": help})
+
+
 @dataclass(frozen=True)
 class FilterSettings:
-    data: Path = Path("data")  # holds raw/, crops/, final/
-    detector: str = DEFAULT_DETECTOR
-    classifier: Path = DEFAULT_CLASSIFIER
-    device: str = "cpu"
-    batch: int = 8  # images per inference call
-    workers: int = 2  # threads decoding and encoding images next to inference
-    # CPU threads for inference; 0: one per core. (Ultralytics otherwise runs PyTorch on one
-    # thread, which leaves the other cores idle while the detector works.)
-    threads: int = 0
+    data: Path = text(Path("data"), "holds raw/, crops/, final/")
+    detector: str = text(DEFAULT_DETECTOR, "YOLO detector weights, .pt or .onnx")
+    classifier: Path = text(DEFAULT_CLASSIFIER, "YOLO front-facing classifier weights")
+    device: str = text("cpu", "cpu, or a GPU: 0, cuda:0, mps")
+    batch: int = number(8, 1, math.inf, "images per inference call")
+    # Threads decoding and encoding images next to inference.
+    workers: int = number(2, 1, math.inf, "decoding/encoding threads")
+    # Ultralytics otherwise runs PyTorch on one thread, which leaves the other cores idle while
+    # the detector works.
+    threads: int = number(0, 0, math.inf, "inference threads (0: one per core)")
     # The detector's own threshold: COCO boxes under 0.25 are mostly wrong on marketplace photos.
-    detector_conf: float = 0.25
-    detector_imgsz: int = 640
+    detector_conf: float = number(0.25, 0, 1, "detector confidence threshold")
+    detector_imgsz: int = number(640, 32, math.inf, "detector input size")
     # The car must cover this share of the photo: smaller ones are background cars or details.
-    min_box_area: float = 0.10
+    min_box_area: float = number(0.10, 0, 1, "smallest vehicle box, as a share of the photo's area")
     # A box this close to the left or right edge (share of the width) is a car cut off by the frame.
-    edge_margin: float = 0.02
+    edge_margin: float = number(0.02, 0, 0.5, "a box this close to the left/right edge is cut off")
     # Context kept around the box (share of its width and height): the classifier and a person
     # both judge the view better with a little of the surroundings.
-    crop_margin: float = 0.05
-    # 0: the size the classifier was trained at, as its weights record it.
-    classifier_imgsz: int = 0
-    # `front` at least this confident goes to clean; less confident fronts to questionable.
-    front_conf: float = 0.80
+    crop_margin: float = number(0.05, 0, 1, "context kept around the box")
+    classifier_imgsz: int = number(
+        0, 0, math.inf, "classifier input size (0: the size it was trained at)"
+    )
+    # None: the classifier's own threshold (see classify.clean_threshold). A less confident
+    # `front` goes to questionable.
+    front_conf: float | None = number(None, 0, 1, "front at least this confident goes to clean")
     # Perceptual hashes at most this many bits apart (of 64) are the same picture; crops make
     # this robust to resizing, re-encoding and slight crops of the original photo. -1: off.
-    near_duplicate_distance: int = 6
+    near_duplicate_distance: int = number(
+        6, -1, 32, "max pHash distance (bits of 64) of near-duplicates (-1: off)"
+    )
     # Larger pictures are rejected before decoding: a 1280x960 listing photo is 1.2 MP.
-    max_pixels: int = 50_000_000
-    jpeg_quality: int = 95
+    max_pixels: int = number(50_000_000, 1, math.inf, "larger images are rejected")
+    jpeg_quality: int = number(95, 1, 100, "quality of written crops")
 
     def raw(self, model: str) -> Path:
         return self.data / "raw" / model
@@ -54,3 +87,17 @@ class FilterSettings:
 
     def final(self, model: str) -> Path:
         return self.data / "final" / model
+
+
+# What the help and the report say of a default that is decided later.
+DEFAULT_SHOWN = {"front_conf": "the classifier's own threshold, else 0.80"}
+
+
+def option(name: str) -> str:
+    """The command-line option of a setting: `min_box_area` -> `--min-box-area`."""
+    return "--" + name.replace("_", "-")
+
+
+def declared() -> list[dataclasses.Field[Any]]:
+    """Every setting, in declaration order, with its metadata."""
+    return list(dataclasses.fields(FilterSettings))

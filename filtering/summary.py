@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from filtering.records import CANDIDATE, DUPLICATE, PLACED, REJECTED, Record
-from filtering.stages import STAGES
+from filtering.stage_list import STAGE_NAMES as STAGES
 
 
 @dataclass

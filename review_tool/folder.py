@@ -108,4 +108,6 @@ def describe_record(record: dict[str, Any] | None) -> str:
     label = record.get("classifier_label") or "-"
     classifier = f"classifier {label} {_conf(record.get('classifier_conf'))}"
     reason = f"reason {record.get('reason') or '-'}"
-    return f"{detector}   ·   {classifier}   ·   {reason}"
+    doubts = record.get("doubts") or []
+    doubted = f"   ·   doubts {', '.join(map(str, doubts))}" if doubts else ""
+    return f"{detector}   ·   {classifier}   ·   {reason}{doubted}"

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from filtering import near_dups
+from filtering.encoders import PHash
 from tests.filter.scenes import bus_scene, empty_scene
 
 
@@ -112,10 +113,10 @@ def test_different_pictures_are_far(bus_photo: Path, other: Callable[[Path], Ima
 
 
 def _distance(a: Image.Image, b: Image.Image) -> int:
-    ints = near_dups.to_ints([near_dups.phash(a), near_dups.phash(b)])
-    return int(np.bitwise_count(ints[0] ^ ints[1]))
+    encoder = PHash(6)
+    return encoder.distance(encoder.encode(a), encoder.encode(b))
 
 
 def test_hashes_of_a_committed_picture_do_not_drift(bus_photo: Path) -> None:
     # Pinned so that an upgrade of imagehash, Pillow or numpy cannot change the decisions silently.
-    assert near_dups.phash(_bus_crop(bus_photo)) == PINNED
+    assert PHash(6).encode(_bus_crop(bus_photo)) == PINNED
