@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from filtering.export import main
 from tests.export.conftest import MODEL, Reviewed
 from tests.export.helpers import run_export, tree
 
@@ -62,12 +63,12 @@ def test_a_folder_that_is_not_empty(reviewed: Reviewed, tmp_path: Path) -> None:
     ],
 )
 def test_bad_options(
-    reviewed: Reviewed, tmp_path: Path, option: str, value: str, words: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, words: str
 ) -> None:
-    args = ("--model", MODEL, "--out", str(tmp_path / "x"), option, value)
-    done = run_export(reviewed.root, *args)
-    assert done.returncode == 2 and words in done.stderr
-    assert not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit) as stop:
+        main(["--model", MODEL, "--out", str(tmp_path / "x"), option, value])
+    assert stop.value.code == 2 and words in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_model_whose_crops_all_wait_for_labels(tmp_path: Path) -> None:
