@@ -144,9 +144,11 @@ def _filtering(rows: list[dict[str, Any]], gathered: Gathered) -> list[str]:
         f"- Filtered {when}; last stage per image: {_counts(stages)}.",
         f"- Detector classes: {_counts(detector)}; classifier labels: {_counts(labels)}.",
         f"- Review decisions: {_counts(decided)}.",
-        "- Filtering settings and weight files: unknown. The records (`records.jsonl`) and the "
-        "report (`report.html`) of this model do not record them; per image the records hold "
-        "the box, the scores and the reason, which are in the metadata.\n",
+        "- Filtering settings and weight files: unknown. The records (`records.jsonl`) do not "
+        "hold them, nor which detector and classifier files were used; per image they hold the "
+        "box, the scores and the reason, which are in the metadata. The model's filtering report "
+        "(`report.html` in the data folder, not part of this export) names the settings behind "
+        "each rejection reason, as they were at its last run.\n",
     ]
 
 

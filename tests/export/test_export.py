@@ -261,3 +261,20 @@ def test_moves_a_review_applied_are_known_from_the_records_without_the_log(
         if image_id in decisions and decisions[image_id] is not None:
             assert decisions[image_id] == target
     assert sum(v is not None for v in decisions.values()) == 2  # the two moves applied and kept
+
+
+def test_rows_in_a_workers_manifest_are_joined_too(reviewed: Reviewed, tmp_path: Path) -> None:
+    """A shared crawl writes one manifest per worker: the crawler's reader lists them all."""
+    root = tmp_path / "copy"
+    shutil.copytree(reviewed.root / "data", root / "data")
+    manifest = root / "data" / "raw" / MODEL / "manifest.jsonl"
+    lines = manifest.read_text(encoding="utf-8").splitlines(keepends=True)
+    manifest.write_text("".join(lines[::2]), encoding="utf-8")
+    (manifest.parent / "manifest-worker-2.jsonl").write_text("".join(lines[1::2]), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_export(root, "--model", MODEL, "--out", str(out)).returncode == 0
+    rows = jsonl_rows(out / "metadata.jsonl")
+    assert [r["image_id"] for r in rows if r["listing_id"] is None] == [reviewed.unrecorded]
+    assert any(
+        json.loads(line)["image_id"] in {r["image_id"] for r in rows} for line in lines[1::2]
+    )
