@@ -15,6 +15,12 @@ the site saw, and what they make of a model of 1,000 listings. No floor is measu
     python benchmarks/crawl.py [--images 5000] [--size 1280x960] [--latency 0.05]
                                [--floor-threads 32] [--concurrency 32]
     python benchmarks/crawl.py --polite [--images 600] [--page-latency 0.1] [--latency 0.05]
+    python benchmarks/crawl.py --workers 2 [--images 2000] [--latency 0.05]
+
+With `--workers N`, the same crawl (politeness off) runs once as one process and once as N
+workers sharing it through a local `redis-server` (each with a store of its own); it reports the
+photos per second of each, every worker's peak memory and CPU seconds, and the CPU seconds of
+the test site's server and of Redis, to show where the time goes. No floor is measured.
 """
 
 from __future__ import annotations
@@ -117,10 +123,7 @@ def crawl(
         "IMAGES_STORE": store, "SCARS_SUMMARY_FILE": summary, "SCARS_IMAGE_SIZE": size,
         "SCARS_PROGRESS_INTERVAL": 10, "LOG_LEVEL": "INFO", **politeness,
     }  # fmt: skip
-    command = [sys.executable, "-m", "scrapy", "crawl", "autoscout", "-a", f"site={origin}"]
-    command += ["-a", "model=range-rover-vogue", "-a", f"years={YEARS[0]}-{YEARS[-1]}"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
+    command = crawl_command(origin, settings)
     start = time.perf_counter()
     with log.open("wb") as sink, subprocess.Popen(command, cwd=REPO, stderr=sink) as process:
         peak_kb = 0
@@ -131,6 +134,14 @@ def crawl(
     if process.returncode != 0:
         raise SystemExit(f"crawl failed with exit code {process.returncode}")
     return seconds, peak_kb / 1024, json.loads(summary.read_text())
+
+
+def crawl_command(origin: str, settings: dict[str, object]) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "autoscout", "-a", f"site={origin}"]
+    command += ["-a", "model=range-rover-vogue", "-a", f"years={YEARS[0]}-{YEARS[-1]}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    return command
 
 
 def high_water_kb(pid: int) -> int:
@@ -158,7 +169,14 @@ def main() -> None:
         metavar="NAME=VALUE", help="with --polite: a setting changed (to compare with the default)",
     )  # fmt: skip
     parser.add_argument("--page-latency", type=float, default=0.1, help="with --polite")
+    parser.add_argument("--workers", type=int, default=0, help="N workers sharing one crawl")
     args = parser.parse_args()
+    if args.workers:
+        from benchmarks.crawl_workers import compare_workers
+
+        result = compare_workers(args, build_site, unthrottled)
+        report(result, args.out.with_name("crawl-workers.json"))
+        return
     if args.polite:
         report(polite(args), args.out.with_name("crawl-polite.json"))
         return
