@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -196,3 +197,27 @@ def test_workers_share_one_page_pace(redis_url: str) -> None:
     waits = [pace.wait() for pace in (first, second, first, second)]
     for turn, wait in enumerate(waits):
         assert turn * 0.2 - 0.05 <= wait <= turn * 0.2 + 0.01
+
+
+def test_two_workers_ask_for_pages_at_one_crawls_pace(
+    test_site: tuple[TestSite, str], inventory: Inventory, tmp_path: Path, redis_url: str
+) -> None:
+    """With SCARS_REDIS_PAGE_DELAY, the site sees pages of both workers together no closer
+    than that, while each worker has no delay of its own."""
+    site, origin = test_site
+    for number in range(12):
+        inventory.add(2020 + number % 3, 30_000 + number, 1)
+    gap = 0.1
+    commands = [worker_command(origin, tmp_path / f"w{n}" / "raw", redis_url, f"w{n}")
+                for n in (1, 2)]  # fmt: skip
+    for command in commands:
+        command += ["-s", f"SCARS_REDIS_PAGE_DELAY={gap}"]
+    workers = [start(command, tmp_path / f"w{n}.log") for n, command in enumerate(commands, 1)]
+    assert [worker.wait(120) for worker in workers] == [0, 0]
+    pages = sorted(t for t, target in site.hits if target.startswith(("/lst/", "/offers/")))
+    assert len(pages) == 4 + 12 + 3  # page 1 of 4 years, 12 listings, page 2 of the 3 years
+    # Each page is sent at its reserved moment, give or take the event loop's jitter (tens of
+    # ms on a loaded machine): so the span, and the busiest second, are what is checked.
+    assert pages[-1] - pages[0] >= (len(pages) - 1) * gap * 0.9
+    busiest = max(sum(1 for t in pages if start <= t < start + 1) for start in pages)
+    assert busiest <= 1 / gap + 2, [round(b - a, 3) for a, b in itertools.pairwise(pages)]
