@@ -11,7 +11,6 @@ requests. A worker silent for SCARS_REDIS_WORKER_TIMEOUT seconds is taken for de
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
@@ -20,6 +19,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.scheduler import Scheduler
 
 from scars_scrapy import redis_pace, redis_state
+from scars_scrapy.console import console
 from scars_scrapy.redis_state import RedisTally, run_prefix
 
 if TYPE_CHECKING:
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
-
-logger = logging.getLogger(__name__)
 
 SCHEDULER = f"{__name__}.SharedScheduler"
 # How often an idle worker looks at the shared queue again (Scrapy polls every 5 s).
@@ -84,7 +82,9 @@ class SharedScheduler(Scheduler):
         with self.server.lock(f"{spider.name}:scars:start-lock", timeout=30, blocking_timeout=60):
             others = self._others()
             if others:
-                logger.info("Joining the crawl of %d other worker(s) as %s", len(others), self.name)
+                console.info(
+                    "Joining the crawl of %d other worker(s) as %s", len(others), self.name
+                )
             else:
                 self._new_run(spider)
             self._beat("busy")
@@ -104,7 +104,7 @@ class SharedScheduler(Scheduler):
         cleared = self.server.delete(queue, dupefilter) + redis_state.clear_run(
             self.server, _run(spider)
         )
-        logger.info(
+        console.info(
             "Starting a new run as %s (%d keys of an earlier run cleared)", self.name, cleared
         )
 
@@ -166,7 +166,8 @@ def _state_politeness(crawler: Crawler, workers: int) -> None:
         else f"pages paced by each worker alone: up to {workers} times one crawl's rate"
     )
     slot = settings.getdict("DOWNLOAD_SLOTS").get("pictures", {})
-    logger.warning(
+    # On the console: what the site will see is part of the start line a user reads.
+    console.warning(
         "%d worker(s) share this crawl now: %s; pictures paced by each worker (%s at a time, "
         "%s s apart), so up to %d times one crawl's picture rate. To keep the pictures as "
         "gentle as one crawl, give each of N workers the pictures slot's delay times N "

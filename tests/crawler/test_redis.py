@@ -22,6 +22,7 @@ from tests.crawler.conftest import (
     Crawl,
     crawl_command,
     free_port,
+    quiet_command,
     read_summary,
     run_crawl,
     standard_inventory,
@@ -212,8 +213,12 @@ def test_two_workers_ask_for_pages_at_one_crawls_pace(
                 for n in (1, 2)]  # fmt: skip
     for command in commands:
         command += ["-s", f"SCARS_REDIS_PAGE_DELAY={gap}"]
+    commands = [quiet_command(command) for command in commands]  # the console a user sees
     workers = [start(command, tmp_path / f"w{n}.log") for n, command in enumerate(commands, 1)]
     assert [worker.wait(120) for worker in workers] == [0, 0]
+    for n in (1, 2):  # the rate the site sees, stated at start-up on the quiet console
+        console = (tmp_path / f"w{n}.log").read_text()
+        assert "share this crawl now: pages at most one every 0.10 s for all workers" in console
     pages = sorted(t for t, target in site.hits if target.startswith(("/lst/", "/offers/")))
     assert len(pages) == 4 + 12 + 3  # page 1 of 4 years, 12 listings, page 2 of the 3 years
     # Each page is sent at its reserved moment, give or take the event loop's jitter (tens of
