@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -37,10 +38,16 @@ class Box:
 Detect = Callable[[Sequence[Image.Image]], list[list[Box]]]
 
 
+class Predictor(Protocol):
+    """What the detector needs of an Ultralytics YOLO model (or of a test's stand-in)."""
+
+    def predict(self, source: list[Image.Image], **options: Any) -> list[Any]: ...
+
+
 class Detector:
     """A YOLO detector loaded once, asked in batches, returning vehicle boxes only."""
 
-    def __init__(self, model: object, settings: FilterSettings) -> None:
+    def __init__(self, model: Predictor, settings: FilterSettings) -> None:
         self.model = model
         self.settings = settings
 
@@ -74,34 +81,79 @@ def _same_size(images: Sequence[Image.Image]) -> dict[tuple[int, int], list[int]
     return groups
 
 
-def _boxes(result: object) -> list[Box]:
+def _boxes(result: Any) -> list[Box]:
+    """Boxes of one Ultralytics `Results` (its tensors are read as plain lists)."""
     boxes = result.boxes
     return [
-        Box(*xyxy, conf=conf, cls=VEHICLE_CLASSES.get(int(cls), str(int(cls))))
-        for xyxy, conf, cls in zip(
+        Box(x1, y1, x2, y2, conf=conf, cls=VEHICLE_CLASSES.get(int(cls), str(int(cls))))
+        for (x1, y1, x2, y2), conf, cls in zip(
             boxes.xyxy.tolist(), boxes.conf.tolist(), boxes.cls.tolist(), strict=True
         )
     ]
 
 
+# A box that touches a left or right edge counts half in the choice of the main vehicle: a car
+# cut by the frame beside the subject (a parked car, a bus behind) is rarely what was photographed.
+_CUT_SIDE_WEIGHT = 0.5
+
+
 def main_vehicle(boxes: Sequence[Box], size: tuple[int, int], settings: FilterSettings) -> Box:
-    """The largest box, or a `NoVehicle` naming why the photo has no usable one."""
+    """The photo's main vehicle, or a `NoVehicle` naming why it has none that shows a car view.
+
+    The main one is the largest, a box cut by a left or right edge counting half. It is
+    rejected only when it is no car view: too small (a car in the background) or a detail (the
+    box runs through the top edge to the bottom or to both sides: no car's roof reaches the top
+    of a photo of the whole car). A car merely touching the frame is kept; `framing_doubts` says
+    why it may not be a sure view.
+    """
     if not boxes:
         raise NoVehicle("no_vehicle")
-    box = max(boxes, key=lambda b: b.area)
     width, height = size
+    box = max(boxes, key=lambda b: _weight(b, size, settings.edge_margin))
     if box.area < settings.min_box_area * width * height:
         raise NoVehicle("vehicle_too_small", box)
-    edge = settings.edge_margin * width
-    if box.x1 <= edge or box.x2 >= width - edge:
+    if _is_detail(touched_sides(box, size, settings.edge_margin)):
         raise NoVehicle("vehicle_cut_off", box)
     return box
 
 
 def framing_doubts(box: Box, size: tuple[int, int], settings: FilterSettings) -> tuple[str, ...]:
-    """Reasons a kept box is not a sure straight view of a whole car (e.g. the frame cuts it):
-    such a crop may still be a front, but goes to questionable rather than clean."""
-    return ()
+    """Reasons a kept box is not a sure straight view of a whole car: such a crop may still be a
+    front, but goes to questionable rather than clean. A box touching the bottom edge is no
+    doubt (the wheels or the bumper reach it; the view is whole); one touching a side may have
+    lost the front, so a person should look."""
+    width, height = size
+    doubts = [f"cut_{side}" for side in touched_sides(box, size, settings.edge_margin)]
+    doubts = [doubt for doubt in doubts if doubt != "cut_bottom"]
+    if box.area < settings.doubt_box_area * width * height:
+        doubts.append("small_vehicle")
+    return tuple(doubts)
+
+
+def touched_sides(box: Box, size: tuple[int, int], margin: float) -> tuple[str, ...]:
+    """The frame's sides the box reaches within `margin` (a share of the width or height)."""
+    width, height = size
+    reached = (
+        ("left", box.x1 <= margin * width),
+        ("right", box.x2 >= width - margin * width),
+        ("top", box.y1 <= margin * height),
+        ("bottom", box.y2 >= height - margin * height),
+    )
+    return tuple(side for side, touches in reached if touches)
+
+
+def _is_detail(sides: tuple[str, ...]) -> bool:
+    """A box through the top edge and the bottom, or the top and both sides: a part of a car
+    (or an interior) filling the photo, not a view of the car."""
+    if "top" not in sides:
+        return False
+    return "bottom" in sides or ("left" in sides and "right" in sides)
+
+
+def _weight(box: Box, size: tuple[int, int], margin: float) -> float:
+    sides = touched_sides(box, size, margin)
+    cut = ("left" in sides) + ("right" in sides)
+    return box.area * _CUT_SIDE_WEIGHT**cut
 
 
 class NoVehicle(Exception):
