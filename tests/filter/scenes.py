@@ -72,8 +72,8 @@ def raw_folder(bus_photo: Path, raw: Path) -> None:
 
     a, b, c: one bus photo, twice on other backgrounds and once smaller (near-duplicates);
     a_copy: a's pixels in a PNG (an exact duplicate); m: the photo mirrored (a different picture),
-    m_cmyk: m on another background, saved as CMYK (its near-duplicate); cut: the original photo,
-    the bus cut off by the right edge; small: a bus far away; empty1, empty2, people: no vehicle;
+    m_cmyk: m on another background, saved as CMYK (its near-duplicate); cut: a detail, the
+    middle of the bus filling the frame from its top edge to both sides; small: a bus far away; empty1, empty2, people: no vehicle;
     broken_*: an empty file, a truncated JPEG and an HTML page.
     """
     raw.mkdir(parents=True)
@@ -84,7 +84,7 @@ def raw_folder(bus_photo: Path, raw: Path) -> None:
     scene.resize((910, 770)).save(raw / "c.jpg", quality=80)
     ImageOps.mirror(scene).save(raw / "m.jpg", quality=92)
     ImageOps.mirror(bus_scene(bus_photo, (90, 60, 60))).convert("CMYK").save(raw / "m_cmyk.jpg")
-    Image.open(bus_photo).save(raw / "cut.jpg")
+    Image.open(bus_photo).crop((100, 300, 700, 700)).save(raw / "cut.jpg")
     small = Image.new("RGB", (2000, 1600), (100, 100, 100))
     small.paste(Image.open(bus_photo).resize((300, 400)), (800, 600))
     small.save(raw / "small.jpg")
