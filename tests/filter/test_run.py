@@ -90,7 +90,7 @@ def test_the_summary_and_report_show_every_stage(workdir: Path, detector_weights
     assert table["classify"] == ["5", "5", "0"]
     assert table["near_duplicates"] == ["5", "2", "3"]
     report = (workdir / "data" / "final" / MODEL / "report.html").read_text()
-    for heading in ("to_label: 2", "vehicle_cut_off: 1 (governed by --edge-margin 0.02)"):
+    for heading in ("to_label: 2", "vehicle_cut_off: 1 (governed by --edge-margin 0.01)"):
         assert heading in report
     assert report.count("<img") == 14 - 3  # every image is shown; unreadable sources say so
     assert report.count("(unreadable)") == 3
