@@ -7,7 +7,11 @@ side runs in a fresh process, which reports its own time and peak memory. The pi
 two image counts so that memory can be seen to stay flat. Last, the near-duplicate index on
 100,000 hashes.
 
+With `--detectors`, it compares instead the detector's input sizes and runtimes on the real photos
+of `--photos` and on generated scenes (benchmarks/detector_choice.py).
+
     python benchmarks/filtering.py [--images 2000] [--small 500] [--detector yolov8n.pt]
+    python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ if __package__ in (None, ""):
 import numpy as np
 from PIL import Image, ImageOps
 
+from benchmarks import detector_choice
 from filtering import near_dups
-from tests.filter.scenes import bus_scene, empty_scene, labelled_crops, train_classifier
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DETECTOR = REPO.parent / "shared" / "models" / "yolov8n.pt"
+SHARED = REPO.parent / "shared"
+SHARED_DETECTOR = SHARED / "models" / "yolov8n.pt"
 MODEL = "bench"
 
 
@@ -47,10 +52,18 @@ def make_photos(raw: Path, count: int, seed: int = 0) -> None:
     """Marketplace-like photos: two in three show the bus somewhere, the rest show no vehicle."""
     rng = random.Random(seed)
     raw.mkdir(parents=True, exist_ok=True)
-    base = bus_scene(bus_photo())
+    base = Image.open(bus_photo()).convert("RGB")
     for k in range(count):
-        photo = empty_scene(k, (1280, 960)) if k % 3 == 2 else _bus_variant(base, rng)
+        photo = _empty(k) if k % 3 == 2 else _bus_variant(base, rng)
         photo.save(raw / f"img{k:06d}.jpg", quality=85)
+
+
+def _empty(seed: int) -> Image.Image:
+    """No vehicle: a gradient with a bar across it."""
+    image = Image.linear_gradient("L").resize((1280, 960)).convert("RGB")
+    y = seed * 37 % 800
+    image.paste((seed * 53 % 256, 120, 90), (100, y, 1180, y + 120))
+    return image
 
 
 def _bus_variant(base: Image.Image, rng: random.Random) -> Image.Image:
@@ -64,9 +77,19 @@ def _bus_variant(base: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def timing_classifier(work: Path, detector: str) -> Path:
-    """A classifier of the right shape for timing (its answers do not matter here)."""
-    data = labelled_crops(bus_photo(), work / "labelled", per_class=8)
-    return train_classifier(data, Path(detector), work / "runs", epochs=1, imgsz=224)
+    """A classifier of the right shape for timing (its answers do not matter here), trained by
+    `filtering/train.py` for one epoch on crops of the generated photos."""
+    make_photos(work / "pool", 12, seed=5)
+    for k, path in enumerate(sorted((work / "pool").glob("*.jpg"))):
+        label = ("front", "front_angled", "other")[k % 3]
+        (work / "labelled" / label).mkdir(parents=True, exist_ok=True)
+        Image.open(path).resize((96, 72)).save(work / "labelled" / label / path.name)
+    command = [sys.executable, str(REPO / "filtering" / "train.py")]
+    command += ["--data", str(work / "labelled"), "--out", str(work / "classifier")]
+    command += ["--weights", detector, "--epochs", "1", "--imgsz", "64", "--workers", "0"]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    return work / "classifier" / "front_classifier.pt"
 
 
 def child_pipeline(data: Path, detector: str, classifier: str) -> dict:
@@ -131,7 +154,15 @@ def main() -> None:
         "--child", choices=["pipeline", "floor", "floor-every-core"], help=argparse.SUPPRESS
     )
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--detectors", action="store_true", help="compare input sizes and runtimes")
+    p.add_argument("--photos", type=Path, default=SHARED / "photos", help="<view>/*.jpg photos")
+    p.add_argument("--scenes", type=int, default=60, help="generated scenes for --detectors")
     args = p.parse_args()
+    if args.detectors:
+        int8 = SHARED / "models" / "yolov8n_int8.onnx"
+        with tempfile.TemporaryDirectory(prefix="scars-detectors-") as tmp:
+            detector_choice.report(Path(args.detector), int8, args.photos, args.scenes, Path(tmp))
+        return
     if args.child:
         if args.child == "pipeline":
             result = child_pipeline(args.data, args.detector, args.classifier)
