@@ -73,8 +73,8 @@ def raw_folder(bus_photo: Path, raw: Path) -> None:
     a, b, c: one bus photo, twice on other backgrounds and once smaller (near-duplicates);
     a_copy: a's pixels in a PNG (an exact duplicate); m: the photo mirrored (a different picture),
     m_cmyk: m on another background, saved as CMYK (its near-duplicate); cut: a detail, the
-    middle of the bus filling the frame from its top edge to both sides; small: a bus far away; empty1, empty2, people: no vehicle;
-    broken_*: an empty file, a truncated JPEG and an HTML page.
+    middle of the bus filling the frame from its top edge to both sides; small: a bus far away;
+    empty1, empty2, people: no vehicle; broken_*: an empty file, a truncated JPEG and an HTML page.
     """
     raw.mkdir(parents=True)
     scene = bus_scene(bus_photo)
