@@ -1,10 +1,13 @@
 """Benchmark: training time per epoch and inference time per crop on the CPU, next to floors.
 
-    python benchmarks/training.py [--per-class 100] [--epochs 3] [--imgsz 224] [--batch 16]
+    python benchmarks/training.py [--photos ../shared/photos/lire-ferrari] [--per-class 100]
+                                  [--epochs 3] [--folds 2] [--imgsz 224] [--batch 16]
 
 Training: `filtering.training.trainer.train` with the shipped settings (augmentation, balancing,
-validation each epoch) on generated crops, from the detector's backbone; the time of each epoch
-is taken from Ultralytics' own epoch callbacks. Its floor: the bare model's forward, backward and
+cross-validation, then all crops) on real photos labelled by their view folder (front ->
+front, front_three_quarter -> front_angled, the rest -> other; up to --per-class each), from the
+detector's backbone; the time of each epoch is taken from Ultralytics' own epoch callbacks, and
+the whole training's seconds are reported too. Its floor: the bare model's forward, backward and
 optimiser step over the same number of images in batches of random tensors (no decoding, no
 augmentation, no validation).
 
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,55 +38,86 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 import torch
 from PIL import Image
 
-from filtering.classes import CLASSIFIER_CLASSES
+from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
+from filtering.training.console import Progress
 from filtering.training.labelled import read_labelled
 from filtering.training.predict import BATCH, predict
 from filtering.training.settings import TrainSettings
-from filtering.training.split import stratified_split
+from filtering.training.split import k_folds
 from filtering.training.start import choose_start
 from filtering.training.trainer import train
 from filtering.weights import load_yolo
-from tests.training.crops import shape_crops
 
 REPO = Path(__file__).resolve().parents[1]
 DETECTOR = REPO.parent / "shared" / "models" / "yolov8n.pt"
+PHOTOS = REPO.parent / "shared" / "photos" / "lire-ferrari"
+CLASS_OF_VIEW = {"front": FRONT, "front_three_quarter": FRONT_ANGLED}  # the rest: other
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--photos", type=Path, default=PHOTOS, help="a folder of <view>/*.jpg")
     p.add_argument("--per-class", type=int, default=100)
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--folds", type=int, default=2)
     p.add_argument("--imgsz", type=int, default=224)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--weights", default=str(DETECTOR) if DETECTOR.exists() else "yolov8n.pt")
     return p.parse_args()
 
 
-def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, float], Path]:
-    data = shape_crops(work / "labels", args.per_class, size=args.imgsz)
+def labelled_photos(photos: Path, folder: Path, per_class: int) -> Path:
+    """The photos linked into `<folder>/<class>/` by their view, at most `per_class` each."""
+    for label in CLASSIFIER_CLASSES:
+        (folder / label).mkdir(parents=True, exist_ok=True)
+    for view in sorted(p for p in photos.iterdir() if p.is_dir()):
+        label = CLASS_OF_VIEW.get(view.name, OTHER)
+        for path in sorted(view.glob("*.jpg")):
+            if len(list((folder / label).iterdir())) < per_class:
+                os.symlink(path.resolve(), folder / label / path.name)
+    return folder
+
+
+class TimedProgress(Progress):
+    """The training's own progress, with each epoch timed by Ultralytics' callbacks."""
+
+    def __init__(self, console: Any, total_epochs: int) -> None:
+        super().__init__(console, total_epochs)
+        self.begins: list[float] = []
+        self.ends: list[float] = []
+
+    def watch(self, model: Any, name: str) -> None:
+        model.add_callback(
+            "on_train_epoch_start", lambda _: self.begins.append(time.perf_counter())
+        )
+        model.add_callback("on_fit_epoch_end", lambda _: self.ends.append(time.perf_counter()))
+        super().watch(model, name)
+
+
+def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], Path]:
+    data = labelled_photos(args.photos, work / "labels", args.per_class)
     settings = TrainSettings(
         data=data,
         out=work / "out",
         weights=args.weights,
         epochs=args.epochs,
-        patience=args.epochs,
+        folds=args.folds,
         imgsz=args.imgsz,
         batch=args.batch,
     )
     found = read_labelled(data, CLASSIFIER_CLASSES, require_all=True)
-    split = stratified_split(found.items, CLASSIFIER_CLASSES, settings.val_fraction, settings.seed)
-    start = choose_start(settings.weights, settings.seed)
-    begins: list[float] = []
-    ends: list[float] = []
-    start.model.add_callback("on_train_epoch_start", lambda _: begins.append(time.perf_counter()))
-    start.model.add_callback("on_fit_epoch_end", lambda _: ends.append(time.perf_counter()))
-    trained = train(settings, split, start, CLASSIFIER_CLASSES)
-    epochs = [end - begin for begin, end in zip(begins, ends, strict=False)]
+    folds = k_folds(found.items, CLASSIFIER_CLASSES, settings.folds, settings.seed)
+    progress = TimedProgress(sys.stdout, (settings.folds + 1) * settings.epochs)
+    begin = time.perf_counter()
+    trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
+    seconds = time.perf_counter() - begin
+    epochs = [end - begin for begin, end in zip(progress.begins, progress.ends, strict=False)]
     n_train = sum(trained.train_counts.values())
     floor = train_floor(settings, n_train)
     return {
-        "train_images_per_epoch": n_train,
-        "val_images": len(split.val),
+        "crops": {c: found.count(c) for c in CLASSIFIER_CLASSES},
+        "train_images_per_epoch_all_crops": n_train,
+        "training_s_total": round(seconds, 1),
         "epoch_s_median": statistics.median(epochs),
         "epoch_s_each": [round(e, 2) for e in epochs],
         "floor_epoch_s": floor,

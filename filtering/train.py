@@ -1,14 +1,16 @@
 """`python filtering/train.py --data data/labels/<model>`: train the front-facing classifier.
 
-Reads labelled crops (`<data>/<class>/*.jpg`, classes front, front_angled, other), splits them
-into train and val (stratified, seeded), trains an Ultralytics YOLO classifier, and writes
-`<out>/front_classifier.pt` with an evaluation report on the val split next to it.
+Reads labelled crops (`<data>/<class>/*.jpg`, classes front, front_angled, other) and the moves of
+any reviews given, cross-validates for held-back predictions, trains an Ultralytics YOLO
+classifier on all crops, and writes `<out>/front_classifier.pt`, the front threshold calibrated for
+clean's precision next to it, and an evaluation report on the held-back predictions.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,25 +21,34 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.training.cli import evaluate_and_report, fraction, guarded, positive_int, read_aloud
-from filtering.training.labelled import Item
+from filtering.training.calibration import Calibration, calibrate, write_calibration
+from filtering.training.cli import (
+    add_reviews_aloud,
+    at_least_two,
+    fraction,
+    guarded,
+    positive_int,
+    read_aloud,
+    report_predictions,
+)
+from filtering.training.console import Progress, output_to
+from filtering.training.labelled import Item, LabelledSet
 from filtering.training.settings import DEFAULT_START, TrainSettings
-from filtering.training.split import Split, stratified_split
-from filtering.training.start import choose_start
+from filtering.training.split import k_folds
 from filtering.training.trainer import Trained, train
-from filtering.weights import WeightsError, load_yolo
+from filtering.weights import WeightsError
 
 DEFAULTS = TrainSettings(data=Path("."))
 REPORT_STEM = "front_classifier_report"
 
 _OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
-    ("epochs", positive_int, "most epochs to train"),
-    ("patience", positive_int, "stop after this many epochs without a better val accuracy"),
+    ("epochs", positive_int, "epochs of each training run (fixed: no epoch is chosen)"),
+    ("folds", at_least_two, "cross-validation folds for the held-back predictions"),
+    ("precision", fraction, "clean's precision target; the front threshold is chosen for it"),
     ("imgsz", positive_int, "input size in pixels, recorded in the weights for run.py"),
     ("batch", positive_int, "images per training step"),
     ("workers", int, "image loading processes (GPU only: on a CPU Ultralytics uses none)"),
-    ("seed", int, "seed of the split, the balancing and the training"),
-    ("val_fraction", fraction, "share of each class held out to check the model"),
+    ("seed", int, "seed of the folds, the balancing and the training"),
 ]
 
 
@@ -57,45 +68,73 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
         flag = f"--{name.replace('_', '-')}"
         p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
     p.add_argument(
+        "--reviewed",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="a data/final/<model> folder whose review moves are labels too (repeatable)",
+    )
+    p.add_argument(
         "--no-balance",
         dest="balance",
         action="store_false",
         help="do not oversample smaller classes",
     )
-    return TrainSettings(**vars(p.parse_args(argv)))
+    args = vars(p.parse_args(argv))
+    return TrainSettings(**{**args, "reviewed": tuple(args["reviewed"])})
 
 
 def run(settings: TrainSettings) -> int:
     if settings.weights and not Path(settings.weights).is_file():
         raise WeightsError(f"starting weights not found: {settings.weights}")  # before any work
-    found = read_aloud(settings.data, CLASSIFIER_CLASSES, require_all=True)
-    split = stratified_split(found.items, CLASSIFIER_CLASSES, settings.val_fraction, settings.seed)
+    found = read_aloud(settings.data, CLASSIFIER_CLASSES, require_all=not settings.reviewed)
+    if settings.reviewed:
+        found = add_reviews_aloud(found, settings.reviewed)
+    folds = k_folds(found.items, CLASSIFIER_CLASSES, settings.folds, settings.seed)
     print(
-        f"split (seed {settings.seed}): {len(split.train)} to train on, {len(split.val)} to check"
+        f"training: {settings.folds}-fold cross-validation, then all {len(found.items)} crops, "
+        f"{settings.epochs} epochs each; Ultralytics' output: {settings.log_path}"
     )
-    start = choose_start(settings.weights, settings.seed)
-    print(f"starting weights: {start.description}")
-    trained = train(settings, split, start, CLASSIFIER_CLASSES)
-    print(f"weights: {trained.weights} ({trained.epochs_run} epochs, best {trained.best_epoch})")
-    model = load_yolo(trained.weights, "classify", "trained")
-    facts = _facts(settings, split, start.description, trained)
-    evaluate_and_report(model, split.val, found, facts, settings.out / REPORT_STEM)
+    began = time.perf_counter()
+    with output_to(settings.log_path) as console:
+        progress = Progress(console, (settings.folds + 1) * settings.epochs)
+        trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
+    progress.finish()
+    print(f"starting weights: {trained.start}")
+    calibration = calibrate(trained.held_back, settings.precision)
+    written = write_calibration(trained.weights, calibration)
+    print(f"{calibration.describe()} (written to {written})")
+    facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
+    report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
+    print(f"weights: {trained.weights}")
     return 0
 
 
-def _facts(settings: TrainSettings, split: Split, start: str, trained: Trained) -> dict[str, Any]:
+def _facts(
+    settings: TrainSettings,
+    found: LabelledSet,
+    trained: Trained,
+    calibration: Calibration,
+    seconds: float,
+) -> dict[str, Any]:
     """What the report says about the training, above its numbers."""
     return {
-        "title": "Front-facing classifier: evaluation on the held-out val split",
+        "title": "Front-facing classifier: held-back predictions of cross-validation",
         "weights": str(trained.weights),
-        "starting_weights": start,
+        "starting_weights": trained.start,
         "data": str(settings.data),
-        "split": f"seed {settings.seed}, val fraction {settings.val_fraction}",
-        "train_images": {c: _count(split.train, c) for c in CLASSIFIER_CLASSES},
+        "reviewed": [str(folder) for folder in settings.reviewed],
+        "folds": f"{settings.folds}, seed {settings.seed}: each crop predicted by a model "
+        "trained without it",
+        "train_images": {c: _count(found.items, c) for c in CLASSIFIER_CLASSES},
         "train_images_balanced": trained.train_counts,
-        "epochs": f"{trained.epochs_run} run of {settings.epochs}, best {trained.best_epoch}",
+        "epochs": settings.epochs,
+        "front_conf": calibration.front_conf,
+        "calibration": calibration.describe(),
         "imgsz": settings.imgsz,
         "device": settings.device,
+        "seconds": round(seconds, 1),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -6,21 +6,36 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.training.labelled import DataError, Item, LabelledSet, other_folders, read_labelled
+from filtering.training.labelled import (
+    DataError,
+    Item,
+    LabelledSet,
+    check_found,
+    other_folders,
+    read_labelled,
+)
 from filtering.training.metrics import score
-from filtering.training.predict import predict
+from filtering.training.predict import Prediction, predict
 from filtering.training.report import Evaluation, write_report
+from filtering.training.reviewed import merged, read_reviewed
 from filtering.weights import WeightsError
 
 
 def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def at_least_two(text: str) -> int:
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 2")
     return int(text)
 
 
@@ -59,11 +74,36 @@ def read_aloud(folder: Path, classes: Sequence[str], require_all: bool) -> Label
     return found
 
 
+def add_reviews_aloud(found: LabelledSet, folders: Sequence[Path]) -> LabelledSet:
+    """`found` with the crops the reviews of `folders` moved, saying how many of each class."""
+    reviews = [read_reviewed(folder) for folder in folders]
+    out, replaced = merged(found, reviews)
+    for review in reviews:
+        counts = Counter(item.label for item in review.items)
+        shown = ", ".join(f"{c} {counts[c]}" for c in CLASSIFIER_CLASSES)
+        print(f"review moves in {review.folder}: {shown}")
+        for skipped in review.skipped:
+            print(f"  skipped {skipped.path}: {skipped.reason}")
+        if review.bad_lines:
+            print(f"  {review.bad_lines} unreadable line(s) in its records skipped")
+    if replaced:
+        print(f"{replaced} labelled crop(s) take the class a later review gave them")
+    check_found(out, CLASSIFIER_CLASSES, require_all=True)
+    return out
+
+
 def evaluate_and_report(
     model: Any, items: Sequence[Item], found: LabelledSet, facts: dict[str, Any], stem: Path
 ) -> Evaluation:
     """Predict `items` at the facts' imgsz and device, score, write `<stem>.html` and `.json`."""
     predictions = predict(model, items, int(facts["imgsz"]), str(facts["device"]))
+    return report_predictions(predictions, found, facts, stem)
+
+
+def report_predictions(
+    predictions: Sequence[Prediction], found: LabelledSet, facts: dict[str, Any], stem: Path
+) -> Evaluation:
+    """Score `predictions`, write `<stem>.html` and `.json`, print the per-class figures."""
     scores = score(predictions, CLASSIFIER_CLASSES)
     evaluation = Evaluation(str(facts["title"]), facts, scores, predictions, found.skipped)
     html_path, json_path = write_report(evaluation, stem)

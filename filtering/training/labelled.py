@@ -56,7 +56,7 @@ def read_labelled(folder: Path, classes: Sequence[str], require_all: bool) -> La
                 found.skipped.append(Skipped(path, reason))
             else:
                 found.items.append(Item(path, label))
-    _check_found(found, classes, require_all)
+    check_found(found, classes, require_all)
     return found
 
 
@@ -71,7 +71,7 @@ def _image_files(class_folder: Path) -> list[Path]:
     )
 
 
-def _check_found(found: LabelledSet, classes: Sequence[str], require_all: bool) -> None:
+def check_found(found: LabelledSet, classes: Sequence[str], require_all: bool) -> None:
     folder = found.folder
     empty = [c for c in classes if found.count(c) == 0]
     if require_all and empty:

@@ -30,7 +30,10 @@ def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[
         )
         for item, result in zip(chunk, results, strict=True):
             predicted = result.names[result.probs.top1]
-            out.append(Prediction(item.path, item.label, predicted, float(result.probs.top1conf)))
+            # Rounded as run.py's classifier rounds: a threshold calibrated on these confidences
+            # routes the crops exactly as the recount says.
+            conf = round(float(result.probs.top1conf), 4)
+            out.append(Prediction(item.path, item.label, predicted, conf))
     return out
 
 

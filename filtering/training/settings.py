@@ -15,6 +15,8 @@ DEFAULT_START = "yolov8n-cls.pt"
 # The same network from random weights: the fallback when no starting weights are at hand.
 SCRATCH_CONFIG = "yolov8n-cls.yaml"
 WEIGHTS_NAME = DEFAULT_CLASSIFIER.name
+# Ultralytics' own output, kept out of the console.
+LOG_NAME = f"{DEFAULT_CLASSIFIER.stem}_training.log"
 
 
 @dataclass(frozen=True)
@@ -22,19 +24,27 @@ class TrainSettings:
     data: Path
     out: Path = DEFAULT_CLASSIFIER.parent  # the weights go where filtering/run.py looks
     weights: str | None = None  # None: DEFAULT_START, or from scratch if it cannot be had
-    epochs: int = 50  # an upper bound: early stopping usually ends a small set sooner
-    patience: int = 10  # stop after this many epochs without a better validation accuracy
+    # A fixed number of epochs on all crops: with a few dozen crops held back, the "best" epoch
+    # is chosen by noise (see README), so no epoch is chosen and nothing is held back from it.
+    epochs: int = 30
     imgsz: int = 224  # recorded in the weights: run.py classifies at the same size
     batch: int = 16
-    seed: int = 0  # the split, the oversampling and Ultralytics' own randomness
-    val_fraction: float = 0.2  # of each class, held out to choose the best epoch and to report
+    seed: int = 0  # the folds, the oversampling and Ultralytics' own randomness
+    # Cross-validation folds whose held-back predictions give the report and the calibration.
+    folds: int = 3
+    precision: float = 0.98  # clean's precision target: the front threshold is chosen for it
     device: str = "cpu"
     workers: int = 2  # image loading processes on a GPU (Ultralytics loads in-process on a CPU)
-    balance: bool = True  # oversample smaller classes in the train split
+    balance: bool = True  # oversample smaller classes
+    reviewed: tuple[Path, ...] = ()  # data/final/<model> folders whose review moves are labels
 
     @property
     def weights_path(self) -> Path:
         return self.out / WEIGHTS_NAME
+
+    @property
+    def log_path(self) -> Path:
+        return self.out / LOG_NAME
 
 
 def augmentation() -> dict[str, Any]:
@@ -62,7 +72,9 @@ def ultralytics_args(settings: TrainSettings, split_root: Path, runs: Path) -> d
     return {
         "data": str(split_root),
         "epochs": settings.epochs,
-        "patience": settings.patience,
+        "patience": 0,  # no early stopping: every run trains its fixed number of epochs
+        "val": False,  # nothing is chosen by validation; Ultralytics checks once at the end
+        "save": False,  # only the last epoch's weights are kept
         "imgsz": settings.imgsz,
         "batch": settings.batch,
         "seed": settings.seed,

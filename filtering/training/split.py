@@ -1,4 +1,4 @@
-"""The train/val split: stratified by class, reproducible from a seed, laid out for Ultralytics.
+"""Cross-validation folds: stratified by class, reproducible from a seed, laid out for Ultralytics.
 
 The layout (`<root>/train/<class>/`, `<root>/val/<class>/`) holds links to the user's files (copies
 where links are not possible), so the user's folder is never touched.
@@ -22,25 +22,35 @@ class Split:
     val: list[Item]
 
 
-def stratified_split(
-    items: Sequence[Item], classes: Sequence[str], val_fraction: float, seed: int
-) -> Split:
-    """Each class split on its own, so val has every class in its share; same seed, same split."""
+def k_folds(items: Sequence[Item], classes: Sequence[str], k: int, seed: int) -> list[Split]:
+    """`k` splits whose held-back parts cover every item once, each class dealt out in turn.
+
+    Each fold trains on the rest and predicts its held-back part: every crop is then predicted
+    by a model that never saw it, which is what the report and the calibration need.
+    """
     rng = random.Random(seed)
-    train: list[Item] = []
-    val: list[Item] = []
+    held: list[list[Item]] = [[] for _ in range(k)]
+    dealt = 0
     for label in classes:
         members = sorted((i for i in items if i.label == label), key=lambda i: i.path.name)
         if len(members) < 2:
             raise DataError(
-                f"too few images to split: class {label} has {len(members)} readable image(s); "
-                "it needs at least 2 (one to train on, one to check the model with)"
+                f"too few images: class {label} has {len(members)} readable image(s); it needs "
+                "at least 2 (one to train on while another is held back to check the model)"
             )
         rng.shuffle(members)
-        n_val = min(len(members) - 1, max(1, round(len(members) * val_fraction)))
-        val += members[:n_val]
-        train += members[n_val:]
-    return Split(train, val)
+        for item in members:  # continuing where the last class stopped keeps the folds even
+            held[dealt % k].append(item)
+            dealt += 1
+    splits = []
+    for part in held:
+        out = set(part)
+        splits.append(Split(sorted((i for i in items if i not in out), key=_order), part))
+    return splits
+
+
+def _order(item: Item) -> tuple[str, str]:
+    return item.label, item.path.name
 
 
 def balanced(items: Sequence[Item], classes: Sequence[str], seed: int) -> list[Item]:
@@ -62,13 +72,15 @@ def balanced(items: Sequence[Item], classes: Sequence[str], seed: int) -> list[I
 
 
 def write_layout(root: Path, part: str, items: Sequence[Item], classes: Sequence[str]) -> None:
-    """`root/part/<class>/` with one entry per item; repeated items get numbered names."""
+    """`root/part/<class>/` with one entry per item; repeated names (an item repeated by the
+    balancing, or two folders' files of one name) get numbered names."""
     for label in classes:
         (root / part / label).mkdir(parents=True, exist_ok=True)
-    seen: dict[Path, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for item in items:
-        copy = seen.get(item.path, 0)
-        seen[item.path] = copy + 1
+        key = (item.label, item.path.name)
+        copy = seen.get(key, 0)
+        seen[key] = copy + 1
         name = item.path.name if copy == 0 else f"{item.path.stem}.{copy}{item.path.suffix}"
         _link(item.path, root / part / item.label / name)
 

@@ -31,9 +31,7 @@ def choose_start(weights: str | None, seed: int) -> Start:
     if weights is None:
         return _default_start()
     path = Path(weights)
-    if not path.is_file():
-        raise WeightsError(f"starting weights not found: {path}")
-    donor = _load(path)
+    donor = _load(path)  # train.py has checked that the file is there, before any work
     if donor.task == "classify":
         return Start(donor, f"classifier {path} (fine-tuned)")
     return _from_backbone(donor, path)
@@ -58,7 +56,7 @@ def _from_backbone(donor: Any, path: Path) -> Start:
     from ultralytics import YOLO
 
     config = _classifier_config(donor)
-    model = YOLO(config)
+    model: Any = YOLO(config)  # Ultralytics types `.model` loosely; it is an nn.Module here
     target = model.model.state_dict()
     source = donor.model.float().state_dict()
     moved = sum(k in source and source[k].shape == v.shape for k, v in target.items())

@@ -1,5 +1,10 @@
-"""Training: the split laid out in a work folder, Ultralytics run there, the best weights copied
-to their place under a temporary name and renamed, so run.py never loads half a file.
+"""Training: k-fold cross-validation for held-back predictions, then the model on every crop.
+
+Each fold's model trains on the other folds and predicts its own: every crop gets a prediction
+from a model that never saw it, for the report and the calibration of the front threshold. The
+model that is kept trains on all crops with the same settings, for the same fixed number of
+epochs. Ultralytics runs in a work folder; the kept weights are copied to their place under a
+temporary name and renamed, so run.py never loads half a file.
 """
 
 from __future__ import annotations
@@ -11,53 +16,72 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from filtering.training.console import Progress
+from filtering.training.labelled import Item
+from filtering.training.predict import Prediction, predict
 from filtering.training.settings import TrainSettings, ultralytics_args
 from filtering.training.split import Split, balanced, write_layout
-from filtering.training.start import Start
-from filtering.weights import WeightsError
+from filtering.training.start import choose_start
+from filtering.weights import WeightsError, load_yolo, use_threads
 
 
 @dataclass(frozen=True)
 class Trained:
     weights: Path
-    epochs_run: int
-    best_epoch: int | None
-    train_counts: dict[str, int]  # after balancing
+    start: str  # the starting weights, as the user is told
+    train_counts: dict[str, int]  # crops per class the kept model trained on, after balancing
+    held_back: list[Prediction]  # every crop, predicted by the fold model that did not see it
 
 
-def train(settings: TrainSettings, split: Split, start: Start, classes: Sequence[str]) -> Trained:
-    """Train from `start` on `split`; the weights end up at `settings.weights_path`."""
+def train(
+    settings: TrainSettings,
+    items: Sequence[Item],
+    folds: Sequence[Split],
+    classes: Sequence[str],
+    progress: Progress,
+) -> Trained:
+    """Cross-validate over `folds`, then train on all `items`; the weights end up at
+    `settings.weights_path`."""
+    held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)
-        train_items = (
-            balanced(split.train, classes, settings.seed) if settings.balance else split.train
-        )
-        write_layout(work / "split", "train", train_items, classes)
-        write_layout(work / "split", "val", split.val, classes)
-        trainer = _run(start, ultralytics_args(settings, work / "split", work / "runs"))
-        _install(Path(trainer.best), settings.weights_path)
-        return Trained(
-            weights=settings.weights_path,
-            epochs_run=int(trainer.epoch) + 1,
-            best_epoch=_best_epoch(trainer),
-            train_counts=dict(Counter(item.label for item in train_items)),
-        )
+        for k, fold in enumerate(folds, 1):
+            name = f"cross-validation {k}/{len(folds)}"
+            weights, _, _ = _fit(settings, fold.train, classes, work / f"fold{k}", progress, name)
+            model = load_yolo(weights, "classify", name)
+            held_back += predict(model, fold.val, settings.imgsz, settings.device)
+        weights, start, counts = _fit(settings, items, classes, work / "all", progress, "all crops")
+        _install(weights, settings.weights_path)
+    return Trained(settings.weights_path, start, counts, held_back)
 
 
-def _run(start: Start, args: dict[str, Any]) -> Any:
-    start.model.train(**args)
-    trainer = start.model.trainer
-    if not Path(trainer.best).is_file():
-        raise WeightsError(f"training ended without weights (no {trainer.best})")
-    return trainer
+def _fit(
+    settings: TrainSettings,
+    items: Sequence[Item],
+    classes: Sequence[str],
+    work: Path,
+    progress: Progress,
+    name: str,
+) -> tuple[Path, str, dict[str, int]]:
+    """One training run on `items`: its last weights, its start, its crops per class."""
+    use_threads(0)  # a predictor set up earlier in this process left one core idle
+    train_items = balanced(items, classes, settings.seed) if settings.balance else list(items)
+    write_layout(work / "split", "train", train_items, classes)
+    # Ultralytics checks a val folder once at the end; nothing is chosen from it.
+    write_layout(work / "split", "val", _one_per_class(items, classes), classes)
+    start = choose_start(settings.weights, settings.seed)
+    progress.watch(start.model, name)
+    start.model.train(**ultralytics_args(settings, work / "split", work / "runs"))
+    last = Path(start.model.trainer.last)
+    if not last.is_file():
+        raise WeightsError(f"training ended without weights (no {last})")
+    return last, start.description, dict(Counter(item.label for item in train_items))
 
 
-def _best_epoch(trainer: Any) -> int | None:
-    stopper = getattr(trainer, "stopper", None)
-    best = getattr(stopper, "best_epoch", None)
-    return None if best is None else int(best) + 1
+def _one_per_class(items: Sequence[Item], classes: Sequence[str]) -> list[Item]:
+    firsts = {item.label: item for item in reversed(items)}
+    return [firsts[c] for c in classes if c in firsts]
 
 
 def _install(best: Path, target: Path) -> None:

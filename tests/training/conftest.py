@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.crops import shape_crops
+from tests.training.crops import reviewed_folder, shape_crops
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Small and quick, yet enough for the shapes to be learnt from the detector's features.
-QUICK = ("--imgsz", "64", "--batch", "4", "--epochs", "6", "--workers", "0")
+QUICK = ("--imgsz", "64", "--batch", "4", "--epochs", "4", "--folds", "2", "--workers", "0")
 
 
 def run_script(
@@ -35,6 +35,7 @@ def run_script(
 @dataclass(frozen=True)
 class TrainedRun:
     data: Path
+    reviewed: Path  # the data/final/<model> folder whose review moves were labels too
     out: Path
     result: subprocess.CompletedProcess[str]
     snapshot: dict[str, tuple[int, float]]  # the labelled folder before training
@@ -47,6 +48,10 @@ class TrainedRun:
     def report_json(self) -> Path:
         return self.out / "front_classifier_report.json"
 
+    @property
+    def calibration_json(self) -> Path:
+        return self.out / "front_classifier_calibration.json"
+
 
 def snapshot(folder: Path) -> dict[str, tuple[int, float]]:
     return {
@@ -57,9 +62,11 @@ def snapshot(folder: Path) -> dict[str, tuple[int, float]]:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory, detector_weights: Path) -> TrainedRun:
-    """`python filtering/train.py` on 16 shapes per class, from the detector's backbone."""
+    """`python filtering/train.py` on 16 shapes per class and the 5 moves of a review, from the
+    detector's backbone."""
     root = tmp_path_factory.mktemp("trained")
     data = shape_crops(root / "labels", per_class=16)
+    final = reviewed_folder(root / "data")
     before = snapshot(data)
     out = root / "out"
     result = run_script(
@@ -71,7 +78,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, detector_weights: Path) ->
         str(out),
         "--weights",
         str(detector_weights),
+        "--reviewed",
+        str(final),
         *QUICK,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return TrainedRun(data, out, result, before)
+    return TrainedRun(data, final, out, result, before)

@@ -9,10 +9,12 @@ hand: colour crops of the bus are `front`, grey ones `front_angled`, pictures wi
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
+from filtering.records import RECORDS_NAME, Record, RecordLog, new_record, relative
 from tests.filter.scenes import bus_scene, empty_scene
 
 COLOURS = {"front": (200, 40, 40), "front_angled": (40, 180, 40), "other": (40, 60, 200)}
@@ -53,3 +55,50 @@ def bus_crops(bus_photo: Path, folder: Path, per_class: int) -> Path:
             (folder / label).mkdir(parents=True, exist_ok=True)
             image.resize((96, 72)).save(folder / label / f"{k:03d}.jpg", quality=90)
     return folder
+
+
+# The review of `reviewed_folder`: (image ID, the set filtering put it in, the set a person moved
+# it to); each move is a label: clean -> front, questionable -> front_angled, rejected -> other.
+REVIEW_MOVES = [
+    ("front_5_000", "questionable", "clean"),
+    ("front_5_001", "questionable", "clean"),
+    ("front_angled_5_000", "clean", "questionable"),
+    ("other_5_000", "clean", "rejected"),
+    ("other_5_001", "questionable", "rejected"),
+]
+NOT_REVIEWED = "front_5_002"  # stays in clean: no move, no label
+
+
+def reviewed_folder(data: Path, model: str = "cars") -> Path:
+    """`data/final/<model>` after a filtering run and a review that applied `REVIEW_MOVES`,
+    written by the review tool's own session."""
+    from review_tool.session import ReviewSession, SessionConfig
+
+    shapes = shape_crops(data / "shapes", per_class=3, seed=5)
+    final = data / "final" / model
+    records = []
+    placed = [(i, before) for i, before, _ in REVIEW_MOVES] + [(NOT_REVIEWED, "clean")]
+    for image_id, before in placed:
+        label = image_id.rsplit("_5_", 1)[0]
+        records.append(_filtered(data, model, shapes / label / f"{image_id}.jpg", before))
+    log = RecordLog(final / RECORDS_NAME)
+    log.append(records)
+    log.close()
+    session = ReviewSession(SessionConfig(folder=final))
+    for image_id, _, after in REVIEW_MOVES:
+        session.decide([image_id], after)
+    session.apply()
+    return final
+
+
+def _filtered(data: Path, model: str, shape: Path, fate: str) -> Record:
+    """The record and files of a crop that filtering placed in `fate`."""
+    crop = data / "crops" / model / shape.name
+    output = data / "final" / model / fate / shape.name
+    for path in (crop, output):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shape, path)
+    record = new_record(shape.stem, data / "raw" / model / shape.name, data)
+    record.update(fate=fate, stage="classify", crop=relative(crop, data))
+    record.update(output=relative(output, data), classifier_label="front", classifier_conf=0.9)
+    return record

@@ -1,4 +1,5 @@
-"""Checking a report against a recomputation from the saved model's own predictions."""
+"""Checking a report against a recomputation from a model's predictions: the saved model's own
+(evaluate.py), or the held-back predictions the report lists (train.py's cross-validation)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,20 @@ def assert_report_matches_model(report_json: Path, weights: Path) -> dict:
 
     report = json.loads(report_json.read_text())
     paths = [Path(p["path"]) for p in report["predictions"]]
-    truth = [p["label"] for p in report["predictions"]]
     results = YOLO(str(weights)).predict(
         [str(p) for p in paths], imgsz=report["imgsz"], verbose=False
     )
     predicted = [r.names[r.probs.top1] for r in results]
+    assert predicted == [p["predicted"] for p in report["predictions"]]
+    return assert_report_matches_predictions(report_json)
+
+
+def assert_report_matches_predictions(report_json: Path) -> dict:
+    """The report's matrix, scores and thumbnails must follow from the predictions it lists."""
+    report = json.loads(report_json.read_text())
+    paths = [Path(p["path"]) for p in report["predictions"]]
+    truth = [p["label"] for p in report["predictions"]]
+    predicted = [p["predicted"] for p in report["predictions"]]
 
     classes = list(CLASSIFIER_CLASSES)
     matrix = [[0] * 3 for _ in classes]

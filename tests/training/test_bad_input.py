@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from filtering import evaluate, train
-from tests.training.conftest import TrainedRun
+from tests.training.conftest import TrainedRun, run_script
 from tests.training.crops import shape_crops
 
 
@@ -52,7 +52,7 @@ def test_too_few_images_to_split(capsys: pytest.CaptureFixture[str], labels: Pat
     for path in sorted((labels / "front").iterdir())[1:]:
         path.unlink()
     err = fails(capsys, train.main, "--data", str(labels))
-    assert "too few images to split: class front has 1 readable image(s)" in err
+    assert "too few images: class front has 1 readable image(s)" in err
 
 
 def test_unreadable_images_leaving_too_few(
@@ -63,7 +63,7 @@ def test_unreadable_images_leaving_too_few(
         path.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     assert train.main(["--data", str(labels)]) == 2
     captured = capsys.readouterr()
-    assert "too few images to split: class front has 1 readable image(s)" in captured.err
+    assert "too few images: class front has 1 readable image(s)" in captured.err
     assert "skipped 2 unreadable image(s):" in captured.out
     assert all(f"{path}: unreadable: " in captured.out for path in broken)
 
@@ -104,7 +104,8 @@ def test_evaluate_a_folder_without_images(
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--val-fraction", "1.5", "is not a fraction between 0 and 1"),
+        ("--precision", "1.5", "is not a fraction between 0 and 1"),
+        ("--folds", "1", "is not a whole number of at least 2"),
         ("--epochs", "0", "is not a whole number of at least 1"),
         ("--imgsz", "big", "is not a whole number of at least 1"),
     ],
@@ -116,3 +117,22 @@ def test_bad_options(
         train.main(["--data", str(labels), flag, value])
     assert exit_.value.code == 2
     assert f"{flag}: '{value}' {message}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--data", "nowhere"], "nowhere"),  # a folder
+        (["--data", "labels", "--epochs", "many"], "--epochs"),  # an option's value
+        (["--data", "labels", "--weights", "none.pt"], "none.pt"),  # starting weights
+        (["--data", "labels", "--reviewed", "final/x"], "final/x/records.jsonl"),  # a review
+    ],
+)
+def test_each_kind_of_bad_input_ends_the_command_with_its_name(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    shape_crops(tmp_path / "labels", per_class=3)
+    result = run_script("train", tmp_path, *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert named in result.stderr.strip().splitlines()[-1]

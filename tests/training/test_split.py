@@ -9,7 +9,7 @@ import pytest
 
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.training.labelled import DataError, Item
-from filtering.training.split import balanced, stratified_split, write_layout
+from filtering.training.split import balanced, k_folds, write_layout
 
 
 def items(counts: dict[str, int]) -> list[Item]:
@@ -21,31 +21,34 @@ def items(counts: dict[str, int]) -> list[Item]:
 UNEVEN = {"front": 50, "front_angled": 10, "other": 23}
 
 
-def test_each_class_gives_its_share_to_val() -> None:
-    split = stratified_split(items(UNEVEN), CLASSIFIER_CLASSES, 0.2, seed=0)
-    assert Counter(i.label for i in split.val) == {"front": 10, "front_angled": 2, "other": 5}
-    assert sorted(split.train + split.val, key=str) == sorted(items(UNEVEN), key=str)
+def test_every_item_is_held_back_exactly_once_and_classes_are_spread() -> None:
+    folds = k_folds(items(UNEVEN), CLASSIFIER_CLASSES, 3, seed=0)
+    held = [i for fold in folds for i in fold.val]
+    assert sorted(held, key=str) == sorted(items(UNEVEN), key=str)
+    for fold in folds:
+        assert set(fold.train) == set(items(UNEVEN)) - set(fold.val)
+        counts = Counter(i.label for i in fold.val)
+        for label, n in UNEVEN.items():  # each class dealt out evenly: 50 -> 17/17/16
+            assert counts[label] in (n // 3, n // 3 + 1)
+    assert sorted(len(f.val) for f in folds) == [27, 28, 28]
 
 
-def test_the_same_seed_gives_the_same_split_whatever_the_input_order() -> None:
-    first = stratified_split(items(UNEVEN), CLASSIFIER_CLASSES, 0.2, seed=3)
-    again = stratified_split(items(UNEVEN)[::-1], CLASSIFIER_CLASSES, 0.2, seed=3)
-    other = stratified_split(items(UNEVEN), CLASSIFIER_CLASSES, 0.2, seed=4)
+def test_the_same_seed_gives_the_same_folds_whatever_the_input_order() -> None:
+    first = k_folds(items(UNEVEN), CLASSIFIER_CLASSES, 3, seed=3)
+    again = k_folds(items(UNEVEN)[::-1], CLASSIFIER_CLASSES, 3, seed=3)
+    other = k_folds(items(UNEVEN), CLASSIFIER_CLASSES, 3, seed=4)
     assert first == again
-    assert set(first.val) != set(other.val)
+    assert set(first[0].val) != set(other[0].val)
 
 
-@pytest.mark.parametrize(("n", "fraction", "n_val"), [(2, 0.2, 1), (2, 0.9, 1), (3, 0.5, 2)])
-def test_small_classes_keep_one_on_each_side(n: int, fraction: float, n_val: int) -> None:
-    split = stratified_split(
-        items(dict.fromkeys(CLASSIFIER_CLASSES, n)), CLASSIFIER_CLASSES, fraction, 0
-    )
-    assert Counter(i.label for i in split.val) == dict.fromkeys(CLASSIFIER_CLASSES, n_val)
+def test_a_class_of_two_trains_on_one_in_every_fold() -> None:
+    folds = k_folds(items({**UNEVEN, "front": 2}), CLASSIFIER_CLASSES, 3, seed=0)
+    assert all(any(i.label == "front" for i in fold.train) for fold in folds)
 
 
 def test_one_image_in_a_class_is_too_few() -> None:
     with pytest.raises(DataError, match="class front_angled has 1 readable image"):
-        stratified_split(items({**UNEVEN, "front_angled": 1}), CLASSIFIER_CLASSES, 0.2, 0)
+        k_folds(items({**UNEVEN, "front_angled": 1}), CLASSIFIER_CLASSES, 3, 0)
 
 
 def test_balancing_repeats_smaller_classes_up_to_the_largest() -> None:

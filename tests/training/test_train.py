@@ -7,7 +7,7 @@ from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
 from tests.training.conftest import QUICK, TrainedRun, run_script, snapshot
-from tests.training.reports import assert_report_matches_model
+from tests.training.reports import assert_report_matches_predictions
 
 
 def test_training_writes_weights_report_and_json(trained: TrainedRun) -> None:
@@ -15,8 +15,10 @@ def test_training_writes_weights_report_and_json(trained: TrainedRun) -> None:
     # Nothing half-written is left behind, and the run folders are not in --out.
     assert names == [
         "front_classifier.pt",
+        "front_classifier_calibration.json",
         "front_classifier_report.html",
         "front_classifier_report.json",
+        "front_classifier_training.log",
     ]
     assert "starting weights: yolov8n-cls.yaml with the backbone of the detect model" in (
         trained.result.stdout
@@ -37,19 +39,51 @@ def test_the_saved_model_is_a_classifier_of_the_three_classes(trained: TrainedRu
     assert list(model.names.values()) == list(CLASSIFIER_CLASSES)
 
 
-def test_report_numbers_match_the_saved_models_predictions(trained: TrainedRun) -> None:
-    report = assert_report_matches_model(trained.report_json, trained.weights)
-    assert report["images"] == 9
+def test_report_numbers_follow_from_its_held_back_predictions(trained: TrainedRun) -> None:
+    report = assert_report_matches_predictions(trained.report_json)
+    assert report["images"] == 53  # 16 per class and 5 review moves, each predicted once
 
 
-def test_the_report_is_on_a_stratified_held_out_split(trained: TrainedRun) -> None:
+def test_every_crop_is_predicted_once_by_the_cross_validation(trained: TrainedRun) -> None:
     report = json.loads(trained.report_json.read_text())
-    val = {Path(p["path"]).name for p in report["predictions"]}
-    # 16 per class, val fraction 0.2: 3 of each class held out, 13 trained on.
-    assert [report["per_class"][c]["images"] for c in CLASSIFIER_CLASSES] == [3, 3, 3]
-    assert report["train_images"] == {c: 13 for c in CLASSIFIER_CLASSES}
-    assert all((trained.data / n.split("_0_")[0] / n).is_file() for n in val)
-    assert "split (seed 0): 39 to train on, 9 to check" in trained.result.stdout
+    names = sorted(Path(p["path"]).name for p in report["predictions"])
+    labelled = sorted(p.name for p in trained.data.rglob("*.jpg"))
+    assert len(names) == len(set(names)) == 53
+    assert set(labelled) <= set(names)
+    assert [report["per_class"][c]["images"] for c in CLASSIFIER_CLASSES] == [18, 17, 18]
+    assert report["train_images"] == {"front": 18, "front_angled": 17, "other": 18}
+    assert report["train_images_balanced"] == dict.fromkeys(CLASSIFIER_CLASSES, 18)
+    assert "training: 2-fold cross-validation, then all 53 crops, 4 epochs each" in (
+        trained.result.stdout
+    )
+
+
+def test_the_calibration_is_a_recount_of_the_held_back_predictions(trained: TrainedRun) -> None:
+    report = json.loads(trained.report_json.read_text())
+    calibration = json.loads(trained.calibration_json.read_text())
+    threshold = calibration["front_conf"]
+    clean = [
+        p["label"]
+        for p in report["predictions"]
+        if p["predicted"] == "front" and p["conf"] >= threshold
+    ]
+    assert calibration["clean"] == len(clean)
+    assert calibration["clean_fronts"] == clean.count("front")
+    assert calibration["fronts"] == 18
+    assert report["front_conf"] == threshold
+    assert f"front threshold {threshold:.4f}: expected clean precision" in trained.result.stdout
+
+
+def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: TrainedRun) -> None:
+    out = trained.result.stdout
+    assert "\x1b" not in out and "\r" not in out  # no colour codes, no redrawn bars
+    assert len(out.splitlines()) <= 20
+    assert "cross-validation 1/2: 4 epochs" in out and "all crops: 4 epochs" in out
+    log = trained.out / "front_classifier_training.log"
+    assert f"Ultralytics' output: {log}" in out
+    text = log.read_text()
+    assert "Epoch" in text and "epochs completed" in text  # Ultralytics' own lines
+    assert "epochs completed" not in out + trained.result.stderr
 
 
 def test_the_labelled_folder_is_left_as_it_was(trained: TrainedRun) -> None:
@@ -65,7 +99,7 @@ def test_the_model_learnt_the_shapes(trained: TrainedRun) -> None:
 def test_a_classifier_as_starting_weights_is_fine_tuned(
     trained: TrainedRun, tmp_path: Path
 ) -> None:
-    quick = ("--imgsz", "64", "--epochs", "1", "--workers", "0")
+    quick = ("--imgsz", "64", "--epochs", "1", "--folds", "2", "--workers", "0")
     args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(trained.weights))
     before = trained.weights.read_bytes()
     result = run_script("train", tmp_path, *args, *quick)
@@ -80,7 +114,7 @@ def test_the_same_seed_trains_the_same_model(
     trained: TrainedRun, tmp_path: Path, detector_weights: Path
 ) -> None:
     args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
-    result = run_script("train", tmp_path, *args, *QUICK)
+    result = run_script("train", tmp_path, *args, "--reviewed", str(trained.reviewed), *QUICK)
     assert result.returncode == 0, result.stderr[-3000:]
     again = json.loads((tmp_path / "front_classifier_report.json").read_text())
     first = json.loads(trained.report_json.read_text())

@@ -12,7 +12,7 @@ from tests.training.crops import bus_crops, shape_crops
 
 def test_offline_without_weights_it_trains_from_scratch_and_says_so(tmp_path: Path) -> None:
     shape_crops(tmp_path / "labels", per_class=4)
-    quick = ("--imgsz", "32", "--epochs", "1", "--workers", "0")
+    quick = ("--imgsz", "32", "--epochs", "1", "--folds", "2", "--workers", "0")
     result = run_script("train", tmp_path, "--data", "labels", *quick, module=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "starting weights: yolov8n-cls.yaml from scratch (random weights)" in result.stdout
@@ -27,7 +27,7 @@ def test_the_trained_model_is_picked_up_by_run_py(
     tmp_path: Path, bus_photo: Path, detector_weights: Path
 ) -> None:
     bus_crops(bus_photo, tmp_path / "data" / "labels" / "bus", per_class=12)
-    quick = ("--imgsz", "64", "--batch", "4", "--epochs", "10", "--workers", "0")
+    quick = ("--imgsz", "64", "--batch", "4", "--epochs", "10", "--folds", "2", "--workers", "0")
     labels = ("--data", "data/labels/bus", "--weights", str(detector_weights))
     trained = run_script("train", tmp_path, *labels, *quick)
     assert trained.returncode == 0, trained.stderr[-3000:]

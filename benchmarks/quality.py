@@ -1,0 +1,181 @@
+"""Benchmark: the user's whole loop on real photos with a perfect labeller, in two folds.
+
+    python benchmarks/quality.py [--photos ../shared/photos/lire-ferrari] [--plain-epochs 30]
+
+The photos are a folder of `<view>/*.jpg` (views front, front_three_quarter, side, rear,
+rear_three_quarter, other, interior). They are split in two halves, stratified by view. Each half
+is filtered by `filtering/run.py` without a classifier; its crops in `to_label/` are labelled by
+their true view (front -> front, front_three_quarter -> front_angled, anything else -> other); a
+classifier is trained from them; then the other half is filtered with that classifier.
+
+Two recipes train from the same starting weights on the same labels: `filtering/train.py` as a user
+runs it, and a plain fixed-epoch Ultralytics fine-tune on all crops (no validation split, no early
+stopping): the floor the recipe must beat. Reported per view: photos, crops made, rejections by
+reason, where each photo ended; overall: clean precision (straight fronts only), the questionable
+set's front-facing share, front-facing recall over clean and questionable, training seconds.
+Results also go to benchmarks/out/quality.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+from benchmarks.quality_figures import figures, print_figures
+from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
+from filtering.records import RECORDS_NAME, load_records
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MODEL = "photos"  # the model folder name inside each temporary data folder
+LABEL_OF_VIEW = {"front": FRONT, "front_three_quarter": FRONT_ANGLED}  # every other view: other
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--photos", type=Path, default=SHARED / "photos" / "lire-ferrari")
+    p.add_argument("--detector", default=str(SHARED / "models" / "yolov8n.pt"))
+    p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="start")
+    p.add_argument("--plain-epochs", type=int, default=30, help="epochs of the plain fine-tune")
+    p.add_argument("--imgsz", type=int, default=224)
+    p.add_argument("--recipes", default="train,plain", help="comma-separated: train, plain")
+    p.add_argument("--train-args", default="", help="extra options for filtering/train.py")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "quality.json")
+    return p.parse_args()
+
+
+def photos_by_view(folder: Path) -> dict[str, list[Path]]:
+    views = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found = {v.name: sorted(v.glob("*.jpg")) + sorted(v.glob("*.jpeg")) for v in views}
+    if not any(found.values()):
+        sys.exit(f"error: no <view>/*.jpg photos under {folder}")
+    return {view: files for view, files in found.items() if files}
+
+
+def halves(by_view: dict[str, list[Path]]) -> list[dict[str, str]]:
+    """Two halves, every view split alternately; each maps image ID -> view."""
+    parts: list[dict[str, str]] = [{}, {}]
+    for view, files in by_view.items():
+        for k, path in enumerate(files):
+            parts[k % 2][path.stem] = view
+    return parts
+
+
+def label_of(view: str) -> str:
+    return LABEL_OF_VIEW.get(view, OTHER)
+
+
+def filter_half(
+    work: Path, by_view: dict[str, list[Path]], half: dict[str, str], classifier: Path, args: Any
+) -> dict[str, dict[str, Any]]:
+    """`filtering/run.py` over the half's photos in a fresh data folder; its records by image ID."""
+    data = work / "data"
+    raw = data / "raw" / MODEL
+    raw.mkdir(parents=True)
+    for view, files in by_view.items():
+        for path in files:
+            if half.get(path.stem) == view:
+                os.symlink(path.resolve(), raw / path.name)
+    command = [sys.executable, str(REPO / "filtering" / "run.py"), "--data", str(data)]
+    command += ["--detector", args.detector, "--classifier", str(classifier)]
+    _run(command, work, work / "filtering.log")
+    records, _ = load_records(data / "final" / MODEL / RECORDS_NAME)
+    return records
+
+
+def label_crops(work: Path, records: dict[str, dict[str, Any]], half: dict[str, str]) -> Path:
+    """Every crop waiting in to_label/, copied into `labels/<class>/` by its true view."""
+    labels = work / "labels"
+    for label in CLASSIFIER_CLASSES:
+        (labels / label).mkdir(parents=True, exist_ok=True)
+    for image_id, record in records.items():
+        if record["fate"] == "to_label":
+            label = label_of(half[image_id])
+            shutil.copyfile(work / "data" / record["output"], labels / label / f"{image_id}.jpg")
+    return labels
+
+
+def train_recipe(labels: Path, out: Path, args: Any) -> float:
+    """`filtering/train.py` as a user runs it; its seconds, imports included."""
+    command = [sys.executable, str(REPO / "filtering" / "train.py"), "--data", str(labels)]
+    command += ["--out", str(out), "--weights", args.weights, "--imgsz", str(args.imgsz)]
+    command += args.train_args.split()
+    begin = time.perf_counter()
+    _run(command, out.parent, out.parent / f"{out.name}.log")
+    return time.perf_counter() - begin
+
+
+def plain_recipe(labels: Path, out: Path, args: Any) -> float:
+    """The floor: a plain Ultralytics fine-tune of the same start, fixed epochs, all crops."""
+    command = [sys.executable, str(Path(__file__).with_name("plain_finetune.py"))]
+    command += [str(labels), str(out), args.weights, str(args.plain_epochs), str(args.imgsz)]
+    begin = time.perf_counter()
+    _run(command, out.parent, out.parent / f"{out.name}.log")
+    return time.perf_counter() - begin
+
+
+RECIPES = {"train": train_recipe, "plain": plain_recipe}
+
+
+def _run(command: list[str], cwd: Path, log: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with log.open("w") as out:
+        done = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        sys.exit(f"error: {' '.join(command[:2])} failed ({done.returncode}); see {log}")
+
+
+def run_loop(args: Any, work: Path) -> dict[str, Any]:
+    by_view = photos_by_view(args.photos)
+    parts = halves(by_view)
+    recipes = [r for r in args.recipes.split(",") if r]
+    ended: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in recipes}
+    seconds: dict[str, list[float]] = {r: [] for r in recipes}
+    crops: dict[str, int] = Counter()
+    for k, half in enumerate(parts):
+        other = parts[1 - k]
+        first = filter_half(work / f"label{k}", by_view, half, work / "none.pt", args)
+        labels = label_crops(work / f"label{k}", first, half)
+        crops.update({c: len(list((labels / c).iterdir())) for c in CLASSIFIER_CLASSES})
+        for recipe in recipes:
+            models = work / f"{recipe}{k}" / "models"
+            models.parent.mkdir()
+            seconds[recipe].append(RECIPES[recipe](labels, models, args))
+            classifier = models / "front_classifier.pt"
+            result = filter_half(work / f"{recipe}{k}" / "use", by_view, other, classifier, args)
+            ended[recipe].update(result)
+    views = {image_id: view for half in parts for image_id, view in half.items()}
+    return {
+        "photos": str(args.photos),
+        "labelled_crops_per_fold_sum": dict(crops),
+        "recipes": {r: figures(ended[r], views, seconds[r]) for r in recipes},
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="scars-quality-") as work_dir:
+        results = run_loop(args, Path(work_dir))
+    results["settings"] = {k: str(v) for k, v in vars(args).items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print_figures(results)
+    print(f"numbers: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The front threshold chosen for clean's precision, and its file next to the weights.
+
+Training predicts every labelled crop with a model that did not see it (cross-validation) and
+picks the lowest `front` confidence at which the crops that would go to clean are front views at
+least `target` of the time: the most fronts in clean at the precision asked for. `run.py` reads
+the threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
+
+This module is the one reader and writer of that file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from filtering.classes import FRONT
+from filtering.report_html import write_atomic
+from filtering.training.predict import Prediction
+
+SUFFIX = "_calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    front_conf: float  # a crop predicted `front` at least this confident goes to clean
+    target: float  # the precision asked for
+    precision: float | None  # expected in clean at that threshold (None: nothing would be clean)
+    recall: float | None  # share of the fronts expected in clean (None: no fronts)
+    clean: int  # held-back crops that would go to clean
+    clean_fronts: int  # of them, true fronts
+    fronts: int  # true fronts among the held-back crops
+    met: bool  # whether the target was reached
+
+    def describe(self) -> str:
+        precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
+        recall = "n/a" if self.recall is None else f"{self.recall:.3f}"
+        line = (
+            f"front threshold {self.front_conf:.4f}: expected clean precision {precision} "
+            f"({self.clean_fronts} of {self.clean}), recall {recall} "
+            f"({self.clean_fronts} of {self.fronts} fronts)"
+        )
+        if not self.met:
+            line += f"; the target {self.target} was not reached on these crops: label more fronts"
+        return line
+
+
+def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
+    """The lowest threshold whose clean set meets `target`; if none does, the most precise one.
+
+    Clean at threshold t is every crop predicted `front` with confidence >= t, as run.py routes.
+    Only the predicted confidences are candidates: between two of them nothing changes.
+    """
+    fronts = sum(p.label == FRONT for p in predictions)
+    candidates = sorted({p.conf for p in predictions if p.predicted == FRONT})
+    options = [_at(predictions, t, target, fronts) for t in candidates]
+    met = [c for c in options if c.met]
+    if met:
+        return met[0]  # the lowest threshold: the most fronts at the precision asked for
+    if options:  # the most precise; among equals the lowest threshold (most fronts)
+        return max(options, key=lambda c: (c.precision or 0.0, -c.front_conf))
+    return Calibration(1.0, target, None, 0.0 if fronts else None, 0, 0, fronts, False)
+
+
+def _at(
+    predictions: Sequence[Prediction], threshold: float, target: float, fronts: int
+) -> Calibration:
+    clean = [p for p in predictions if p.predicted == FRONT and p.conf >= threshold]
+    right = sum(p.label == FRONT for p in clean)
+    precision = round(right / len(clean), 4) if clean else None
+    recall = round(right / fronts, 4) if fronts else None
+    met = precision is not None and precision >= target
+    return Calibration(threshold, target, precision, recall, len(clean), right, fronts, met)
+
+
+def calibration_path(weights: Path) -> Path:
+    return weights.with_name(weights.stem + SUFFIX)
+
+
+def write_calibration(weights: Path, calibration: Calibration) -> Path:
+    path = calibration_path(weights)
+    write_atomic(path, json.dumps(asdict(calibration), indent=1) + "\n")
+    return path
+
+
+def read_front_conf(weights: Path) -> float | None:
+    """The calibrated threshold of these weights, or None if there is no usable calibration."""
+    try:
+        value = json.loads(calibration_path(weights).read_text(encoding="utf-8"))["front_conf"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(value) if isinstance(value, int | float) and 0.0 <= value <= 1.0 else None
