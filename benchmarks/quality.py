@@ -37,7 +37,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from benchmarks.quality_figures import figures, print_figures
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
-from filtering.records import RECORDS_NAME, load_records
+from filtering.records import RECORDS_NAME, read_records
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -59,6 +59,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def photos_by_view(folder: Path) -> dict[str, list[Path]]:
+    if not folder.is_dir():
+        sys.exit(f"error: photo folder not found: {folder} (expected <view>/*.jpg)")
     views = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     found = {v.name: sorted(v.glob("*.jpg")) + sorted(v.glob("*.jpeg")) for v in views}
     if not any(found.values()):
@@ -93,8 +95,7 @@ def filter_half(
     command = [sys.executable, str(REPO / "filtering" / "run.py"), "--data", str(data)]
     command += ["--detector", args.detector, "--classifier", str(classifier)]
     _run(command, work, work / "filtering.log")
-    records, _ = load_records(data / "final" / MODEL / RECORDS_NAME)
-    return records
+    return read_records(data / "final" / MODEL / RECORDS_NAME).by_id
 
 
 def label_crops(work: Path, records: dict[str, dict[str, Any]], half: dict[str, str]) -> Path:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from filtering.classes import FRONT
-from filtering.report_html import write_atomic
+from filtering.files import write_text_atomic
 from filtering.training.predict import Prediction
 
 SUFFIX = "_calibration.json"
@@ -80,7 +80,7 @@ def calibration_path(weights: Path) -> Path:
 
 def write_calibration(weights: Path, calibration: Calibration) -> Path:
     path = calibration_path(weights)
-    write_atomic(path, json.dumps(asdict(calibration), indent=1) + "\n")
+    write_text_atomic(path, json.dumps(asdict(calibration), indent=1) + "\n")
     return path
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from filtering.report_html import Thumb, contact_sheet, page, table, write_atomic
+from filtering.files import write_text_atomic
+from filtering.report_html import Thumb, contact_sheet, page, table
 from filtering.training.labelled import Skipped
 from filtering.training.metrics import Scores
 from filtering.training.predict import Prediction
@@ -27,8 +28,8 @@ class Evaluation:
 def write_report(evaluation: Evaluation, stem: Path) -> tuple[Path, Path]:
     """`<stem>.html` and `<stem>.json`, each written whole or not at all."""
     html_path, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
-    write_atomic(json_path, json.dumps(as_json(evaluation), indent=1) + "\n")
-    write_atomic(html_path, as_html(evaluation))
+    write_text_atomic(json_path, json.dumps(as_json(evaluation), indent=1) + "\n")
+    write_text_atomic(html_path, as_html(evaluation))
     return html_path, json_path
 
 

@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filtering.classes import FRONT, FRONT_ANGLED, OTHER
-from filtering.records import CLEAN, QUESTIONABLE, RECORDS_NAME, REJECTED, Record, load_records
+from filtering.records import (
+    CLEAN,
+    QUESTIONABLE,
+    RECORDS_NAME,
+    REJECTED,
+    REVIEW_STAGE,
+    Record,
+    read_records,
+)
 from filtering.training.labelled import DataError, Item, LabelledSet, Skipped, unreadable_reason
 
-REVIEW_STAGE = "review"
 LABEL_OF_SET = {CLEAN: FRONT, QUESTIONABLE: FRONT_ANGLED, REJECTED: OTHER}
 
 
@@ -36,10 +43,10 @@ def read_reviewed(final: Path) -> Reviewed:
         raise DataError(
             f"no review records: {path} not found (--reviewed takes a data/final/<model> folder)"
         )
-    records, bad = load_records(path)
-    found = Reviewed(final, bad_lines=bad)
+    records = read_records(path)
+    found = Reviewed(final, bad_lines=records.bad_lines)
     data = final.parent.parent  # paths in records are relative to the data folder
-    for record in records.values():
+    for record in records.by_id.values():
         label = LABEL_OF_SET.get(str(record.get("fate")))
         if record.get("stage") == REVIEW_STAGE and label is not None:
             _add(found, record, label, data)

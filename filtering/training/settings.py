@@ -31,7 +31,7 @@ class TrainSettings:
     batch: int = 16
     seed: int = 0  # the folds, the oversampling and Ultralytics' own randomness
     # Cross-validation folds whose held-back predictions give the report and the calibration.
-    folds: int = 3
+    folds: int = 2
     precision: float = 0.98  # clean's precision target: the front threshold is chosen for it
     device: str = "cpu"
     workers: int = 2  # image loading processes on a GPU (Ultralytics loads in-process on a CPU)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
-from filtering.records import RECORDS_NAME, Record, RecordLog, new_record, relative
+from filtering.records import RECORDS_NAME, Record, append_records, new_record, relative
 from tests.filter.scenes import bus_scene, empty_scene
 
 COLOURS = {"front": (200, 40, 40), "front_angled": (40, 180, 40), "other": (40, 60, 200)}
@@ -81,9 +81,7 @@ def reviewed_folder(data: Path, model: str = "cars") -> Path:
     for image_id, before in placed:
         label = image_id.rsplit("_5_", 1)[0]
         records.append(_filtered(data, model, shapes / label / f"{image_id}.jpg", before))
-    log = RecordLog(final / RECORDS_NAME)
-    log.append(records)
-    log.close()
+    append_records(final / RECORDS_NAME, records)
     session = ReviewSession(SessionConfig(folder=final))
     for image_id, _, after in REVIEW_MOVES:
         session.decide([image_id], after)
