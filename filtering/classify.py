@@ -13,6 +13,7 @@ from PIL import Image
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
+from filtering.training.calibration import read_front_conf
 from filtering.weights import WeightsError, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -76,11 +77,12 @@ DEFAULT_FRONT_CONF = 0.80
 
 def clean_threshold(settings: FilterSettings) -> float:
     """The one place where the `front` confidence that makes a crop clean is decided:
-    `--front-conf` when given, else the default. (A threshold calibrated when the classifier
-    was trained, stored next to its weights, is to be read here, between the two.)"""
+    `--front-conf` when given, else the threshold calibrated when the classifier was trained
+    (stored next to its weights), else the default."""
     if settings.front_conf is not None:
         return settings.front_conf
-    return DEFAULT_FRONT_CONF
+    calibrated = read_front_conf(settings.classifier)
+    return DEFAULT_FRONT_CONF if calibrated is None else calibrated
 
 
 def route(verdict: Verdict, front_conf: float) -> tuple[str, str | None]:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from filtering.classify import DEFAULT_FRONT_CONF, clean_threshold
+from filtering.settings import FilterSettings
 from filtering.training.calibration import (
     Calibration,
     calibrate,
@@ -103,3 +105,13 @@ def test_describe_names_threshold_precision_and_recall() -> None:
         "front threshold 0.9700: expected clean precision 1.000 (2 of 2), "
         "recall 0.333 (2 of 6 fronts)"
     )
+
+
+def test_filtering_takes_the_calibrated_threshold_unless_front_conf_is_given(
+    tmp_path: Path,
+) -> None:
+    weights = tmp_path / "front_classifier.pt"
+    assert clean_threshold(FilterSettings(classifier=weights)) == DEFAULT_FRONT_CONF
+    write_calibration(weights, calibrate(predictions(TABLE), 0.98))
+    assert clean_threshold(FilterSettings(classifier=weights)) == 0.97
+    assert clean_threshold(FilterSettings(classifier=weights, front_conf=0.5)) == 0.5
