@@ -76,6 +76,11 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
         help="a data/final/<model> folder whose review moves are labels too (repeatable)",
     )
     p.add_argument(
+        "--train-backbone",
+        action="store_true",
+        help="train the whole network, not only the classification head (for thousands of crops)",
+    )
+    p.add_argument(
         "--no-balance",
         dest="balance",
         action="store_false",

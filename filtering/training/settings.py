@@ -36,6 +36,10 @@ class TrainSettings:
     device: str = "cpu"
     workers: int = 2  # image loading processes on a GPU (Ultralytics loads in-process on a CPU)
     balance: bool = True  # oversample smaller classes
+    # Off: only the classification head learns; the starting weights' features stay as they are.
+    # With a few dozen crops per class, retraining the whole backbone forgets more than it learns
+    # (see README: it found no straight front where the head alone found some).
+    train_backbone: bool = False
     reviewed: tuple[Path, ...] = ()  # data/final/<model> folders whose review moves are labels
 
     @property

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filtering.training.console import Progress
 from filtering.training.labelled import Item
@@ -72,11 +73,19 @@ def _fit(
     write_layout(work / "split", "val", _one_per_class(items, classes), classes)
     start = choose_start(settings.weights, settings.seed)
     progress.watch(start.model, name)
-    start.model.train(**ultralytics_args(settings, work / "split", work / "runs"))
+    args = ultralytics_args(settings, work / "split", work / "runs")
+    if not settings.train_backbone:
+        args["freeze"] = _backbone_layers(start.model)
+    start.model.train(**args)
     last = Path(start.model.trainer.last)
     if not last.is_file():
         raise WeightsError(f"training ended without weights (no {last})")
     return last, start.description, dict(Counter(item.label for item in train_items))
+
+
+def _backbone_layers(model: Any) -> int:
+    """How many layers come before the classification head (the last layer)."""
+    return len(model.model.model) - 1
 
 
 def _one_per_class(items: Sequence[Item], classes: Sequence[str]) -> list[Item]:
