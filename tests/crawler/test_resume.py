@@ -71,7 +71,8 @@ def test_killed_crawl_leaves_whole_pictures_and_next_run_completes(
 
     second = run_crawl(origin, store)
     assert second.returncode == 0, second.log
-    assert_store_matches(folder, expected)  # one record per picture, none twice
+    # One record per picture, none twice; the kill may have cut the last line it was writing.
+    assert_store_matches(folder, expected, torn_lines=1)
     stored = second.count("skipped/already_stored", missing=0)
     assert stored + second.count("images/recorded", missing=0) >= 60
     assert list((store / ".incoming").iterdir()) == []
