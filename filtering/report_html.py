@@ -41,9 +41,9 @@ class Thumb:
 def thumbnail_uri(path: Path, size: int = 160) -> str | None:
     """A JPEG data URI of `path` shrunk to fit `size`, or None if it cannot be read."""
     try:
-        with Image.open(path) as image:
-            image.draft("RGB", (size, size))  # JPEG decodes at reduced scale: much faster
-            image = image.convert("RGB")
+        with Image.open(path) as opened:
+            opened.draft("RGB", (size, size))  # JPEG decodes at reduced scale: much faster
+            image = opened.convert("RGB")
             image.thumbnail((size, size))
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return None

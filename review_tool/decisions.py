@@ -124,9 +124,6 @@ class Decisions:
         """The set an image was in before its first decision (None if never decided)."""
         return self._home.get(image_id)
 
-    def decided_ids(self) -> list[str]:
-        return list(self._current)
-
     def counts(self, image_ids: Iterable[str]) -> Counter[str]:
         return Counter(self.decision(i) or "undecided" for i in image_ids)
 
@@ -138,8 +135,3 @@ class Decisions:
     def top(self) -> Group | None:
         """The group that undo would take back."""
         return self._stack[-1] if self._stack else None
-
-    @property
-    def depth(self) -> int:
-        """How many groups can be undone."""
-        return len(self._stack)

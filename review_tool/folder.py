@@ -75,6 +75,15 @@ def scan(folder: Path, sets: tuple[str, ...]) -> Scan:
     return result
 
 
+def duplicate_warnings(found: Scan) -> list[str]:
+    """One line per image found in more than one set: only the first is shown and moved."""
+    return [
+        f"{image_id} is in {' and '.join(f'{s}/' for s in sets)}: "
+        f"the one in {sets[0]}/ is shown, the other is left alone"
+        for image_id, sets in sorted(found.duplicates.items())
+    ]
+
+
 def read_folder_records(folder: Path) -> Records:
     """The filtering's records of the model folder under review."""
     return read_records(folder / RECORDS_NAME)

@@ -59,6 +59,7 @@ class ReviewSession:
         self.records = fs.read_folder_records(config.folder)
         self.warnings: list[str] = self._startup_warnings(read.bad_lines)
         self._scan = fs.scan(config.folder, config.sets)
+        self.warnings += fs.duplicate_warnings(self._scan)
         self.order: list[str] = sorted(self._scan.locations, key=self._sort_key)
         self._index = {image_id: i for i, image_id in enumerate(self.order)}
         self.position = self.resume_index()

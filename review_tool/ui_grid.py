@@ -82,8 +82,8 @@ class GridView:
 
     def _decide(self, target: str) -> None:
         session = self.window.session
-        ids = [i for i in session.order if i in self.marked] or [session.current]
-        chosen = [i for i in ids if i is not None]
+        marked = [i for i in session.order if i in self.marked]
+        chosen = marked or ([session.current] if session.current is not None else [])
         if not chosen:
             return
         session.decide(chosen, target)

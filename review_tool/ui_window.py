@@ -14,6 +14,7 @@ import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from types import TracebackType
 
 from PIL import ImageTk
 
@@ -77,9 +78,11 @@ class ReviewWindow:
     def set_message(self, text: str, error: bool = False) -> None:
         self.message.configure(text=text, fg=ERROR_FG if error else "#9e9e9e")
 
-    def _report_error(self, exc: type[BaseException], value: BaseException, tb: object) -> None:
+    def _report_error(
+        self, exc: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
         # Whatever goes wrong in a key handler is shown, never a dead window.
-        traceback.print_exception(exc, value, tb, file=sys.stderr)  # type: ignore[arg-type]
+        traceback.print_exception(exc, value, tb, file=sys.stderr)
         self.set_message(f"error: {value}", error=True)
 
     # ---- showing the current image
@@ -180,8 +183,9 @@ class ReviewWindow:
             return
         path = self.session.path(self.session.order[nxt])
         future = None if path is None else self.prefetcher.peek(path, self.box)
-        ready = future is not None and future.done() and not future.cancelled()
-        if ready and future.result().image is not None:
+        if future is None or not future.done() or future.cancelled():
+            return
+        if future.result().image is not None:
             self.photo_for(future.result())
 
     def _prefetch_around(self) -> None:

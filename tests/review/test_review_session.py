@@ -221,3 +221,32 @@ def test_empty_sets_give_an_empty_session(make_final: Callable[..., Path]) -> No
     assert len(session) == 0 and session.current is None
     assert session.progress_text().startswith("0 / 0")
     assert session.decide_current("clean") is None and session.undo() is None
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_undo_of_a_repeated_decision_brings_back_the_one_before(
+    make_final: Callable[..., Path], restart: bool
+) -> None:
+    """q, then x, then q again on one image; undo takes back the second q only: x is live."""
+    folder = make_final(SPEC)
+    session = open_session(folder)
+    for target in ("questionable", "rejected", "questionable"):
+        session.decide(["c1"], target)
+    if restart:
+        session = open_session(folder)
+    session.undo()
+    assert session.decision("c1") == "rejected"
+    session.undo()
+    assert session.decision("c1") == "questionable"
+    session.undo()
+    assert session.decision("c1") is None
+    session.apply()
+    assert files(folder) == files(make_final(SPEC, model="pristine"))
+
+
+def test_an_image_in_two_sets_is_reported(make_final: Callable[..., Path]) -> None:
+    folder = make_final(SPEC)
+    write_image(folder / "questionable" / "c2.jpg", BLUE)
+    session = open_session(folder)
+    assert "c2 is in clean/ and questionable/: the one in clean/ is shown" in session.warnings[0]
+    assert session.order.count("c2") == 1
