@@ -84,6 +84,21 @@ class FilterSettings:
     near_duplicate_distance: int = number(
         6, -1, 32, "max pHash distance (bits of 64) of near-duplicates (-1: off)"
     )
+    # The quality stage (filtering/quality.py): a crop meant for clean below or above these goes
+    # to questionable. Measured on real crops and on blurred and re-exposed copies of them
+    # (benchmarks/crop_quality.py, figures in README).
+    min_sharpness: float = number(
+        100.0, 0, math.inf, "second-difference variance under which a crop is blurred (0: off)"
+    )
+    min_brightness: float = number(
+        40.0, 0, 255, "mean grey level under which a crop is too dark (0: off)"
+    )
+    max_highlights: float = number(
+        0.25, 0, 1, "share of burnt-out pixels over which a crop is too bright (1: off)"
+    )
+    min_detail: float = number(
+        25.0, 0, 255, "grey-level deviation under which a crop has too little detail (0: off)"
+    )
     # Larger pictures are rejected before decoding: a 1280x960 listing photo is 1.2 MP.
     max_pixels: int = number(50_000_000, 1, math.inf, "larger images are rejected")
     jpeg_quality: int = number(95, 1, 100, "quality of written crops")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from filtering.batch import RunContext, Stage
 from filtering.placement import NearDuplicates
+from filtering.quality import Quality
 from filtering.stages import ClassifyStage, DetectStage, ExactDuplicates, Load
 
 STAGE_TYPES: tuple[type[Stage], ...] = (
@@ -16,6 +17,7 @@ STAGE_TYPES: tuple[type[Stage], ...] = (
     ExactDuplicates,
     DetectStage,
     ClassifyStage,
+    Quality,
     NearDuplicates,
 )
 STAGE_NAMES: tuple[str, ...] = tuple(kind.name for kind in STAGE_TYPES)

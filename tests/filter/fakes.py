@@ -36,9 +36,9 @@ MODELS = Models(detect=fake_detect, classify=fake_classify)
 
 def noise_photo(seed: int) -> Image.Image:
     """Different noise for every seed (never near-duplicates); red or blue by the seed's parity."""
-    pixels = np.random.default_rng(seed).integers(0, 120, (96, 128, 3), dtype=np.uint8)
-    pixels[..., 0 if seed % 2 else 2] += 120
-    return Image.fromarray(pixels)
+    blocks = np.random.default_rng(seed).integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    blocks[..., 2 if seed % 2 else 0] //= 3
+    return Image.fromarray(blocks).resize((128, 96), Image.Resampling.NEAREST)
 
 
 def add_photos(settings: FilterSettings, seeds: range) -> None:

@@ -38,7 +38,10 @@ def killed_at_write(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int],
     def write(file: Any, data: bytes) -> None:
         if left and left[0] == 0:
             left.clear()
-            real_write(file, data[: len(data) // 2])
+            cut = len(data) // 2
+            while data[cut - 1 : cut] in (b"\n", b"}"):  # mid-line: a line is surely torn
+                cut -= 1
+            real_write(file, data[:cut])
             file.flush()
             raise Killed
         if left:

@@ -21,7 +21,9 @@ from tests.filter.fakes import MODEL, add_photos, fake_classify, fake_detect
 
 
 def test_the_stages_are_listed_once_in_order() -> None:
-    assert STAGE_NAMES == ("load", "exact_duplicates", "detect", "classify", "near_duplicates")
+    assert STAGE_NAMES == (
+        "load", "exact_duplicates", "detect", "classify", "quality", "near_duplicates",
+    )  # fmt: skip
     assert [kind.name for kind in STAGE_TYPES] == list(STAGE_NAMES)
     assert governing("detect", "vehicle_cut_off") == ("edge_margin",)
     assert governing("classify", "not_front:other") == ("classifier",)
@@ -60,7 +62,7 @@ def test_a_doubt_demotes_clean_only(tmp_path: Path, conf: float, target: str) ->
     settings = FilterSettings(data=tmp_path / "data")
     batch = _batch(tmp_path, settings)
     with ThreadPoolExecutor(1) as pool:
-        load, _, detect, classify, _ = build_stages(
+        load, _, detect, classify, *_ = build_stages(
             RunContext(settings, _sure("front", conf), {}, pool)
         )
         for stage in (load, detect):
