@@ -18,8 +18,7 @@ def load_models(settings: FilterSettings) -> Models:
     if not settings.classifier.exists():
         print(
             f"No front-facing classifier at {settings.classifier}: every crop goes to to_label/ "
-            "for labelling (python review_tool/app.py --label), then train one with "
-            "python filtering/train.py.",
+            "for labelling; the commands to label and train are printed after each model.",
             file=sys.stderr,
         )
         return Models(detect, None)

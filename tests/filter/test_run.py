@@ -148,3 +148,12 @@ def test_a_review_shows_in_the_next_runs_totals_and_report(
     assert sum(int(n) for n in re.findall(r"(?:clean|questionable) (\d+)", totals)) == len(kept) - 1
     report = (final / "report.html").read_text()
     assert "rejected, review/moved_to_rejected: 1" in report
+
+
+def test_the_printed_next_steps_name_this_runs_paths(workdir: Path, detector_weights: Path) -> None:
+    out = _filter(workdir, detector_weights)
+    commands = [line.split() for line in out.splitlines() if line.startswith("  python ")]
+    label, train = commands
+    assert (workdir / label[1]).is_file() or Path(label[1]).is_file()
+    assert (workdir / label[2] / "to_label").is_dir() and label[3:] == ["--label"]
+    assert train[2:] == ["--data", f"data/labels/{MODEL}"]
