@@ -103,6 +103,9 @@ def duration(seconds: float) -> str:
 def time_left(counts: Counts, listings_per_s: float) -> str:
     if counts.known == 0:
         return "time left: not known yet (no search total yet)"
+    if counts.done > counts.known:
+        # A worker of a shared crawl reads listings that other workers' searches found.
+        return "time left: not known on this worker (it reads listings others found)"
     remaining = max(counts.known - counts.done, 0)
     if remaining == 0:
         return "about 0 s left"
@@ -113,8 +116,12 @@ def time_left(counts: Counts, listings_per_s: float) -> str:
 
 def listings_text(counts: Counts) -> str:
     """`listings 120/2,400 done (5%), photos 2,345 stored`, then skips, drops and blocks."""
-    share = f" ({counts.done / counts.known:.0%})" if counts.known else ""
-    text = f"listings {counts.done:,}/{counts.known:,} done{share}, photos {counts.stored:,} stored"
+    if counts.known >= counts.done:
+        share = f" ({counts.done / counts.known:.0%})" if counts.known else ""
+        listings = f"listings {counts.done:,}/{counts.known:,} done{share}"
+    else:  # a worker of a shared crawl: its searches' totals are not the crawl's
+        listings = f"listings {counts.done:,} done ({counts.known:,} found by this worker)"
+    text = f"{listings}, photos {counts.stored:,} stored"
     others = {"skipped": counts.skipped, "dropped": counts.dropped, "blocks": counts.blocks}
     return ", ".join([text, *(f"{value:,} {name}" for name, value in others.items() if value)])
 

@@ -56,6 +56,17 @@ def test_rate_over_the_last_minutes_and_time_left() -> None:
     )
 
 
+def test_a_shared_crawl_worker_reading_more_listings_than_it_found_shows_no_share() -> None:
+    """A worker of a shared crawl reads listings that other workers' searches found."""
+    window = progress.RateWindow(300)
+    for now, done in ((0, 0), (60, 73)):
+        window.add(now, progress.Counts(37, done, done * 5, 0, 0, 0))
+    line = progress.progress_line(progress.Counts(37, 73, 365, 0, 0, 0), window)
+    assert line.startswith("Progress: listings 73 done (37 found by this worker), photos 365")
+    assert line.endswith("time left: not known on this worker (it reads listings others found)")
+    assert "%" not in line
+
+
 @pytest.fixture
 def console(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     with caplog.at_level(logging.INFO, logger=CONSOLE_LOGGER):
