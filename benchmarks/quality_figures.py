@@ -23,6 +23,16 @@ def ratio(part: int, whole: int) -> dict[str, Any]:
     return {"value": round(part / whole, 3) if whole else None, "of": f"{part} of {whole}"}
 
 
+def _cropped(record: Mapping[str, Any]) -> bool:
+    """Detection kept a box (the classifier may have rejected it before its crop was written)."""
+    early = record["fate"] in ("rejected", "duplicate") and record.get("stage") in (
+        "load",
+        "exact_duplicates",
+        "detect",
+    )
+    return not early
+
+
 def per_view(records: Mapping[str, Mapping[str, Any]], views: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for view in sorted(set(views.values())):
@@ -32,7 +42,7 @@ def per_view(records: Mapping[str, Mapping[str, Any]], views: Mapping[str, str])
         )
         out[view] = {
             "photos": len(mine),
-            "crops": sum(r.get("crop") is not None for r in mine),
+            "crops": sum(_cropped(r) for r in mine),
             "rejected_by_reason": dict(sorted(rejected.items())),
             "ended": dict(sorted(Counter(where(r) for r in mine).items())),
         }
