@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from filtering.files import write_text_atomic
+from filtering.next_steps import next_steps
 from filtering.records import DUPLICATE, PLACED, RECORDS_NAME, REJECTED, Record
 from filtering.report_html import Thumb, contact_sheet, esc, page, table
 from filtering.settings import DEFAULT_SHOWN, FilterSettings, option
@@ -26,6 +27,7 @@ def write_report(model: str, records: dict[str, Record], settings: FilterSetting
         f"<p>{len(ordered):,} raw images. The whole table is in {esc(RECORDS_NAME)}.</p>",
         "<h2>Stages</h2>",
         table(HEADER, table_rows(stage_counts(ordered)), text_columns=(len(HEADER) - 1,)),
+        _what_next(model, records, settings),
     ]
     for fate in PLACED:
         members = [r for r in ordered if r["fate"] == fate]
@@ -45,6 +47,15 @@ def _rejections(records: list[Record]) -> dict[str, list[Record]]:
         if record["fate"] in (REJECTED, DUPLICATE):
             grouped[f"{record['stage']}/{record['reason']}"].append(record)
     return grouped
+
+
+def _what_next(model: str, records: dict[str, Record], settings: FilterSettings) -> str:
+    """The commands the run printed, in a box: what to do next with this model."""
+    steps = next_steps(model, settings, records)
+    if not steps:
+        return ""
+    lines = "".join(f"<div>{esc(line)}</div>" for line in steps)
+    return f'<div class="next"><h2>What next</h2><code>{lines}</code></div>'
 
 
 def _governed(stage_reason: str, settings: FilterSettings) -> str:

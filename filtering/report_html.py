@@ -27,6 +27,8 @@ th:first-child, td:first-child, td.text { text-align: left; }
 .sheet { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 1.5em; }
 figure { margin: 0; width: 170px; font-size: 11px; overflow-wrap: anywhere; }
 figure img { max-width: 160px; max-height: 160px; display: block; }
+.next { border: 2px solid #4caf50; padding: 0.3em 1em 0.8em; margin: 1em 0; max-width: 60em; }
+.next code div { white-space: pre; }
 """
 
 

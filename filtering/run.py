@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,22 +21,15 @@ if __package__ in (None, ""):
 from filtering.batch import Models
 from filtering.images import list_images
 from filtering.models import load_models, model_names
+from filtering.next_steps import next_steps
 from filtering.pipeline import ModelFolderError, run_model
-from filtering.records import (
-    CLEAN,
-    QUESTIONABLE,
-    RECORDS_NAME,
-    TO_LABEL,
-    Record,
-    skipped_lines,
-)
+from filtering.records import RECORDS_NAME, skipped_lines
 from filtering.report import REPORT_NAME, write_report
 from filtering.settings import DEFAULT_SHOWN, FilterSettings, declared, option
 from filtering.summary import format_table, outcome_counts, stage_counts
 from filtering.weights import WeightsError
 
 DEFAULTS = FilterSettings()
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str] | None]:
@@ -118,31 +110,6 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     for line in next_steps(name, settings, records):
         print(line)
     return True
-
-
-def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) -> list[str]:
-    """The commands to run next, with this run's own paths, so they run as printed."""
-    final, labels = settings.final(name), settings.data / "labels" / name
-    if any(r["fate"] == TO_LABEL for r in records.values()):
-        return [
-            f"next: label the crops waiting in {final / TO_LABEL}:",
-            f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label",
-            "then train the classifier on those labels:",
-            f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}",
-        ]
-    if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
-        review = f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))}"
-        return ["next: review the sets:", review]
-    return []
-
-
-def _script(name: str) -> str:
-    """A script of this repository as the user can type it from where they ran this one."""
-    path = REPOSITORY / name
-    try:
-        return shlex.quote(path.relative_to(Path.cwd()).as_posix())
-    except ValueError:
-        return shlex.quote(str(path))
 
 
 def _stale(report: Path, records: Path) -> bool:

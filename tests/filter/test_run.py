@@ -94,6 +94,7 @@ def test_the_summary_and_report_show_every_stage(workdir: Path, detector_weights
         assert heading in report
     assert report.count("<img") == 14 - 3  # every image is shown; unreadable sources say so
     assert report.count("(unreadable)") == 3
+    assert "What next" in report and f"data/final/{MODEL} --label" in report
 
 
 def test_a_second_run_does_no_work(workdir: Path, detector_weights: Path) -> None:

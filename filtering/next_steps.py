@@ -1,0 +1,37 @@
+"""What to do after a filtering run, as commands with this run's own paths: the run prints
+them and the report shows them, so either can be copied and run as it is."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record
+from filtering.settings import FilterSettings
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) -> list[str]:
+    """The commands to run next, with this run's own paths, so they run as printed."""
+    final, labels = settings.final(name), settings.data / "labels" / name
+    if any(r["fate"] == TO_LABEL for r in records.values()):
+        return [
+            f"next: label the crops waiting in {final / TO_LABEL}:",
+            f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label",
+            "then train the classifier on those labels:",
+            f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}",
+        ]
+    if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
+        review = f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))}"
+        return ["next: review the sets:", review]
+    return []
+
+
+def _script(name: str) -> str:
+    """A script of this repository as the user can type it from where they ran this one."""
+    path = REPOSITORY / name
+    try:
+        return shlex.quote(path.relative_to(Path.cwd()).as_posix())
+    except ValueError:
+        return shlex.quote(str(path))
