@@ -79,19 +79,23 @@ def labelled_photos(photos: Path, folder: Path, per_class: int) -> Path:
 
 
 class TimedProgress(Progress):
-    """The training's own progress, with each epoch timed by Ultralytics' callbacks."""
+    """The training's own progress, with the seconds of each epoch (from the end of the one
+    before, or from the start of its run)."""
 
     def __init__(self, console: Any, total_epochs: int) -> None:
         super().__init__(console, total_epochs)
-        self.begins: list[float] = []
-        self.ends: list[float] = []
+        self.epochs: list[float] = []
+        self.last = time.perf_counter()
 
     def watch(self, model: Any, name: str) -> None:
-        model.add_callback(
-            "on_train_epoch_start", lambda _: self.begins.append(time.perf_counter())
-        )
-        model.add_callback("on_fit_epoch_end", lambda _: self.ends.append(time.perf_counter()))
         super().watch(model, name)
+        self.last = time.perf_counter()
+
+    def _epoch_done(self, trainer: Any) -> None:
+        now = time.perf_counter()
+        self.epochs.append(now - self.last)
+        self.last = now
+        super()._epoch_done(trainer)
 
 
 def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], Path]:
@@ -111,7 +115,7 @@ def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any]
     begin = time.perf_counter()
     trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
     seconds = time.perf_counter() - begin
-    epochs = [end - begin for begin, end in zip(progress.begins, progress.ends, strict=False)]
+    epochs = progress.epochs
     n_train = sum(trained.train_counts.values())
     floor = train_floor(settings, n_train)
     return {
@@ -185,7 +189,7 @@ def main() -> None:
         training, weights = bench_training(args, work)
         inference = bench_inference(weights, work / "labels", args.imgsz)
     results = {
-        "settings": vars(args),
+        "settings": {k: str(v) for k, v in vars(args).items()},
         "threads": torch.get_num_threads(),
         "training": training,
         "inference": inference,
