@@ -7,6 +7,8 @@ when nothing is marked.
 
 from __future__ import annotations
 
+import tkinter.font as tkfont
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from review_tool.folder import describe_record
@@ -27,6 +29,7 @@ class GridView:
         self.active = False
         self.marked: set[str] = set()
         self._token = 0
+        self._caption_font = tkfont.Font(root=window.root, family="DejaVu Sans", size=10)
 
     @property
     def per_page(self) -> int:
@@ -133,11 +136,11 @@ class GridView:
         colour = SET_COLOURS.get(decided or "", "#424242")
         self._frame(x0, y0, 3, colour, 3)
         loading = self._draw_thumb(image_id, x0 + cw // 2, y0 + (ch - 20) // 2)
-        caption = f"{'✓ ' if image_id in self.marked else ''}{image_id}"
-        caption += f" → {decided}" if decided else ""
+        mark = "✓ " if image_id in self.marked else ""
+        caption = fit_caption(mark + image_id, decided, self._caption_font.measure, cw - 10)
         self.window.canvas.create_text(
             x0 + cw // 2, y0 + ch - 14, text=caption, fill=colour if decided else "#bdbdbd",
-            font=("DejaVu Sans", 10), tags=TAG,
+            font=self._caption_font, tags=TAG,
         )  # fmt: skip
         if image_id in self.marked:
             self._frame(x0, y0, 8, "#42a5f5", 4, dash=(6, 4))
@@ -181,3 +184,17 @@ class GridView:
     def _redraw_when_loaded(self, token: int) -> None:
         if token == self._token and self.active:
             self.draw()
+
+
+def fit_caption(name: str, decided: str | None, measure: Callable[[str], int], width: int) -> str:
+    """`name → decided` within `width` pixels: the decision shortened to its first letter if
+    need be (the frame's colour says it too), then the name cut with an ellipsis."""
+    suffixes = [f" → {decided}", f" → {decided[0]}"] if decided else [""]
+    for suffix in suffixes:
+        if measure(name + suffix) <= width:
+            return name + suffix
+    suffix = suffixes[-1]
+    for end in range(len(name) - 1, 0, -1):
+        if measure(name[:end] + "…" + suffix) <= width:
+            return name[:end] + "…" + suffix
+    return name[:1] + "…" + suffix

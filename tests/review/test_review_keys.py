@@ -96,3 +96,14 @@ def test_config_file_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert find_keys_file(tmp_path / "x.toml", folder) == tmp_path / "x.toml"
     with pytest.raises(KeyConfigError, match="cannot read key config"):
         load_keymap(REVIEW, tmp_path / "x.toml")
+
+
+def test_grid_captions_fit_their_cells() -> None:
+    """One pixel per character stands in for the font: what fits is kept, the rest shortened."""
+    from review_tool.ui_grid import fit_caption
+
+    assert fit_caption("c1", "questionable", len, 40) == "c1 → questionable"
+    assert fit_caption("abcdefgh", "questionable", len, 12) == "abcdefgh → q"
+    assert fit_caption("abcdefghijkl", "questionable", len, 12) == "abcdefg… → q"
+    assert fit_caption("abcdefghijkl", None, len, 6) == "abcde…"
+    assert len(fit_caption("a" * 40, "rejected", len, 20)) <= 20
