@@ -14,6 +14,11 @@ from PIL import Image, ImageOps
 
 from filtering import near_dups
 from filtering.encoders import PHash
+from filtering.files import json_line, write_text_atomic
+from filtering.pipeline import run_model
+from filtering.records import RECORDS_NAME, read_records
+from filtering.settings import FilterSettings
+from tests.filter.fakes import MODEL, MODELS, add_photos, noise_photo
 from tests.filter.scenes import bus_scene, empty_scene
 
 
@@ -120,3 +125,25 @@ def _distance(a: Image.Image, b: Image.Image) -> int:
 def test_hashes_of_a_committed_picture_do_not_drift(bus_photo: Path) -> None:
     # Pinned so that an upgrade of imagehash, Pillow or numpy cannot change the decisions silently.
     assert PHash(6).encode(_bus_crop(bus_photo)) == PINNED
+
+
+def test_placed_crops_without_a_code_are_encoded_again_not_dropped(tmp_path: Path) -> None:
+    """Records written before this encoder (or by another one) have no `phash`: their crops are
+    encoded again from the crop files, so a new copy of a placed photo is still caught."""
+    settings = FilterSettings(data=tmp_path / "data", batch=2)
+    add_photos(settings, range(3))
+    run_model(MODEL, settings, MODELS)
+    path = settings.final(MODEL) / RECORDS_NAME
+    placed = read_records(path).by_id
+    assert all(r["phash"] for r in placed.values())
+    without = [{k: v for k, v in r.items() if k != "phash"} for r in placed.values()]
+    write_text_atomic(path, "".join(json_line(record) for record in without))
+    noise_photo(0).resize((131, 99)).save(settings.raw(MODEL) / "p99.png")  # other pixels
+
+    run_model(MODEL, settings, MODELS)
+    after = read_records(path).by_id
+    assert (after["p99"]["reason"], after["p99"]["duplicate_of"]) == ("near_duplicate", "p00")
+    encoder = PHash(settings.near_duplicate_distance)
+    for image_id, record in placed.items():
+        assert after[image_id]["fate"] == record["fate"]  # still placed, now with a code again
+        assert encoder.distance(after[image_id]["phash"], record["phash"]) <= 2
