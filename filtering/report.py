@@ -10,10 +10,10 @@ from pathlib import Path
 
 from filtering.files import write_text_atomic
 from filtering.next_steps import next_steps
-from filtering.records import DUPLICATE, PLACED, RECORDS_NAME, REJECTED, Record
+from filtering.records import DUPLICATE, PLACED, QUESTIONABLE, RECORDS_NAME, REJECTED, Record
 from filtering.report_html import Thumb, contact_sheet, esc, page, table
 from filtering.settings import DEFAULT_SHOWN, FilterSettings, option
-from filtering.stage_list import governing
+from filtering.stage_list import governing, governing_doubt
 from filtering.summary import HEADER, stage_counts, table_rows
 
 REPORT_NAME = "report.html"
@@ -35,6 +35,10 @@ def write_report(model: str, records: dict[str, Record], settings: FilterSetting
             sections.append(_sheet(f"{fate}: {len(members):,}", members, PER_SET, settings.data))
     for reason, members in sorted(_rejections(ordered).items()):
         title = f"rejected, {reason}: {len(members):,}{_governed(reason, settings)}"
+        sections.append(_sheet(title, members, PER_REASON, settings.data))
+    for doubt, members in sorted(_doubted(ordered).items()):
+        title = f"questionable, doubted as {doubt}: {len(members):,}"
+        title += _options(governing_doubt(doubt), settings)
         sections.append(_sheet(title, members, PER_REASON, settings.data))
     path = settings.final(model) / REPORT_NAME
     write_text_atomic(path, page(f"scars filtering report: {model}", sections))
@@ -58,10 +62,23 @@ def _what_next(model: str, records: dict[str, Record], settings: FilterSettings)
     return f'<div class="next"><h2>What next</h2><code>{lines}</code></div>'
 
 
+def _doubted(records: list[Record]) -> dict[str, list[Record]]:
+    """Crops in questionable by the doubts that kept them out of clean."""
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        if record["fate"] == QUESTIONABLE:
+            for doubt in record.get("doubts") or ():
+                grouped[doubt].append(record)
+    return grouped
+
+
 def _governed(stage_reason: str, settings: FilterSettings) -> str:
     """` (governed by --edge-margin 0.02)`: the options behind a reason, with their values."""
     stage, _, reason = stage_reason.partition("/")
-    names = governing(stage, reason)
+    return _options(governing(stage, reason), settings)
+
+
+def _options(names: tuple[str, ...], settings: FilterSettings) -> str:
     if not names:
         return ""
     values = ", ".join(f"{option(n)} {_value(getattr(settings, n), n)}" for n in names)

@@ -32,3 +32,11 @@ def governing(stage: str, reason: str) -> tuple[str, ...]:
     """The settings that govern a stage's reason (none for a stage or reason not listed)."""
     kind = dict(zip(STAGE_NAMES, STAGE_TYPES, strict=True)).get(stage)
     return kind.reasons.get(reason.split(":", 1)[0], ()) if kind else ()
+
+
+def governing_doubt(doubt: str) -> tuple[str, ...]:
+    """The settings behind a doubt, from whichever stage can raise it."""
+    for kind in STAGE_TYPES:
+        if doubt in kind.reasons:
+            return kind.reasons[doubt]
+    return ()

@@ -91,6 +91,11 @@ class DetectStage(BatchStage):
         "no_vehicle": ("detector_conf",),
         "vehicle_too_small": ("min_box_area",),
         "vehicle_cut_off": ("edge_margin",),
+        # Doubts: the crop is kept, but cannot be clean.
+        "cut_left": ("edge_margin",),
+        "cut_right": ("edge_margin",),
+        "cut_top": ("edge_margin",),
+        "small_vehicle": ("doubt_box_area",),
     }
     fields: ClassVar[tuple[str, ...]] = (
         "box",

@@ -3,6 +3,7 @@ stage leaves no file, and that a doubt about a clean crop makes it questionable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from PIL import Image
 
 from filtering.batch import Batch, Models, RunContext, demote
 from filtering.classify import Verdict
+from filtering.detect import Box
 from filtering.images import load_raw
 from filtering.pipeline import run_model
 from filtering.records import read_records
+from filtering.report import write_report
 from filtering.settings import FilterSettings
 from filtering.stage_list import STAGE_NAMES, STAGE_TYPES, build_stages, governing
 from filtering.stages import ClassifyStage
@@ -82,6 +85,21 @@ def test_a_doubt_after_the_classifier_demotes_too(tmp_path: Path) -> None:
     demote(record, "too_dark")
     demote(record, "too_dark")
     assert record == {"target": "questionable", "reason": "too_dark", "doubts": ["too_dark"]}
+
+
+def _at_left_edge(images: Sequence[Image.Image]) -> list[list[Box]]:
+    """A whole car whose side reaches the frame's left edge."""
+    return [[Box(0.0, 0.2 * i.height, 0.7 * i.width, 0.8 * i.height, 0.9, "car")] for i in images]
+
+
+def test_the_report_shows_each_doubt_with_the_option_behind_it(tmp_path: Path) -> None:
+    settings = FilterSettings(data=tmp_path / "data", front_conf=0.8)
+    add_photos(settings, range(2))
+    models = Models(_at_left_edge, lambda crops: [Verdict("front", 0.99) for _ in crops])
+    run = run_model(MODEL, settings, models)
+    assert {(r["fate"], r["reason"]) for r in run.done} == {("questionable", "cut_left")}
+    html = write_report(MODEL, run.records, settings).read_text()
+    assert "questionable, doubted as cut_left: 2 (governed by --edge-margin 0.01)" in html
 
 
 def test_the_default_clean_threshold_and_its_override(tmp_path: Path) -> None:
