@@ -1,0 +1,96 @@
+"""The commands the first filtering run prints (and its report shows), run exactly as printed
+from the user's folder: label in the real window, then train; the next run uses the classifier."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from filtering.records import read_records
+from tests.conftest import SHARED
+from tests.filter.scenes import run_filtering
+
+MODEL = "real-cars"
+PHOTOS = SHARED / "photos" / "lire-ferrari"  # real street photos, credited in ATTRIBUTION.csv
+VIEWS = ("front", "front_three_quarter", "side", "rear")
+LABEL_KEYS = ("f", "a", "o")  # front, front_angled, other in turn: every class gets crops
+
+
+def raw_photos(folder: Path, per_view: int = 2) -> None:
+    """A few real photos of each view, as the crawler stores them."""
+    if not PHOTOS.is_dir():
+        pytest.skip(f"real photos not found at {PHOTOS}")
+    folder.mkdir(parents=True)
+    for view in VIEWS:
+        for photo in sorted((PHOTOS / view).glob("*.jpg"))[:per_view]:
+            (folder / photo.name).write_bytes(photo.read_bytes())
+
+
+def printed_commands(out: str) -> list[list[str]]:
+    return [shlex.split(line) for line in out.splitlines() if line.startswith("  python ")]
+
+
+def xdotool(*args: str) -> str:
+    done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
+    return done.stdout.strip()
+
+
+def in_window(command: list[str], cwd: Path, keys: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a review command as printed, press `keys` in its window, then quit with Ctrl+Q."""
+    app = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        window = xdotool("search", "--sync", "--name", "^scars ").splitlines()[0]
+        xdotool("windowfocus", "--sync", window)
+        time.sleep(1.0)  # the first image is decoded ahead before keys count
+        xdotool("key", "--delay", "150", *keys, "ctrl+q")
+        out, err = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+    return subprocess.CompletedProcess(command, app.returncode, out, err)
+
+
+def run_printed(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.display
+@pytest.mark.timeout(900)
+def test_the_printed_next_steps_run_as_printed(
+    xvfb_display: str, tmp_path: Path, detector_weights: Path
+) -> None:
+    raw_photos(tmp_path / "data" / "raw" / MODEL)
+    first = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert first.returncode == 0, first.stderr
+    label, train = printed_commands(first.stdout)
+    report = (tmp_path / "data" / "final" / MODEL / "report.html").read_text()
+    assert shlex.join(label) in report and shlex.join(train) in report  # the "What next" box
+
+    waiting = len(list((tmp_path / "data" / "final" / MODEL / "to_label").glob("*.jpg")))
+    assert waiting >= 6, "too few crops to label every class twice"
+    labelled = in_window(label, tmp_path, [LABEL_KEYS[i % 3] for i in range(waiting)])
+    assert labelled.returncode == 0, labelled.stderr
+    labels = tmp_path / "data" / "labels" / MODEL
+    counts = {
+        name: len(list((labels / name).glob("*.jpg")))
+        for name in ("front", "front_angled", "other")
+    }
+    assert sum(counts.values()) == waiting and min(counts.values()) >= 2, counts
+
+    trained = run_printed(train, tmp_path)
+    assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
+    assert (tmp_path / "models" / "front_classifier.pt").is_file()
+
+    second = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert second.returncode == 0, second.stderr
+    records = read_records(tmp_path / "data" / "final" / MODEL / "records.jsonl").by_id
+    assert len(records) == waiting and all(r["classifier_label"] for r in records.values())
