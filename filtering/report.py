@@ -73,7 +73,7 @@ def _doubted(records: list[Record]) -> dict[str, list[Record]]:
 
 
 def _governed(stage_reason: str, settings: FilterSettings) -> str:
-    """` (governed by --edge-margin 0.02)`: the options behind a reason, with their values."""
+    """` (governed by --edge-margin 0.01)`: the options behind a reason, with their values."""
     stage, _, reason = stage_reason.partition("/")
     return _options(governing(stage, reason), settings)
 

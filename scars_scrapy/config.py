@@ -116,7 +116,11 @@ def _redis(settings: BaseSettings) -> str:
 def _cars(args: Mapping[str, str]) -> dict[str, CarModel]:
     """Each model's store folder and search, in the order given, each once."""
     if args.get("make"):
+        if args.get("models"):
+            raise ValueError("models= lists models of their own: give it without make=")
         return dict([_explicit(args.get("make"), args.get("model"), args.get("version"))])
+    if args.get("version"):
+        raise ValueError("version= is the site's version of a make's model: give make= too")
     names = _model_names(args)
     if not names:
         raise ValueError(

@@ -72,7 +72,7 @@ class SharedScheduler(Scheduler):
         scheduler: Self = super().from_crawler(crawler)
         scheduler.crawler = crawler
         scheduler.name = redis_state.worker_name()
-        scheduler.timeout = crawler.settings.getfloat("SCARS_REDIS_WORKER_TIMEOUT", 30.0)
+        scheduler.timeout = crawler.settings.getfloat("SCARS_REDIS_WORKER_TIMEOUT")
         scheduler.beat = None
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler

@@ -35,10 +35,10 @@ return at - now_us
 
 def page_delay(crawler: Crawler) -> float:
     """The least time between two page requests of all workers together (default: one
-    crawl's DOWNLOAD_DELAY); 0 switches the shared pace off."""
+    crawl's DOWNLOAD_DELAY, or -1); 0 switches the shared pace off."""
     settings = crawler.settings
-    value = settings.get(DELAY_SETTING)
-    return settings.getfloat("DOWNLOAD_DELAY") if value in (None, "") else float(value)
+    value = settings.getfloat(DELAY_SETTING, -1.0)
+    return settings.getfloat("DOWNLOAD_DELAY") if value < 0 else value
 
 
 class PagePace:

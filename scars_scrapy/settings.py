@@ -102,6 +102,16 @@ ITEM_PIPELINES = {
 # Photos of one listing arrive together; this bounds how many are in flight at once.
 CONCURRENT_ITEMS = 32
 
+# --- A crawl shared by several machines ----------------------------------------------------------
+# Redis of a crawl shared by several workers (redis://host:6379/0); also read from the
+# environment. Empty: a crawl of its own, and Redis is not needed.
+SCARS_REDIS_URL = ""
+# The least time between two page requests of all workers together, so N workers ask the site
+# for pages at one crawl's pace; -1: DOWNLOAD_DELAY; 0: each worker paces itself alone.
+SCARS_REDIS_PAGE_DELAY = -1.0
+# A worker silent for this many seconds is taken for dead, and the others stop waiting for it.
+SCARS_REDIS_WORKER_TIMEOUT = 30.0
+
 # --- Progress ---------------------------------------------------------------------------------
 EXTENSIONS = {"scars_scrapy.extensions.ProgressSummary": 500}
 # Seconds between progress lines (0: only the final summary).

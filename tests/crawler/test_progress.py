@@ -149,7 +149,8 @@ def test_setting_values_checked_with_their_readers_getters() -> None:
     bad = {"RETRY_TIMES": ("two", "a whole number"), "CONCURRENT_REQUESTS": ("2.5", "a whole"),
            "AUTOTHROTTLE_ENABLED": ("maybe", "True or False"), "LOG_LEVEL": ("LOUD", "a log level"),
            "SCARS_PAGE_CAP": ("x", "a whole number"),
-           "SCARS_PROGRESS_INTERVAL": ("often", "a number")}  # fmt: skip
+           "SCARS_PROGRESS_INTERVAL": ("often", "a number"),
+           "SCARS_REDIS_PAGE_DELAY": ("abc", "a number")}  # fmt: skip
     for name, (value, expected) in bad.items():
         settings.set(name, value)
         with pytest.raises(ConfigError, match=f"'{value}' for setting {name}: expected {expected}"):

@@ -69,6 +69,8 @@ def test_a_named_group_is_its_catalogue_models(settings: Settings) -> None:
         ({"model": "a/b/c/d"}, "invalid model 'a/b/c/d'"),
         ({"model": ","}, "no model given"),
         ({"models": "/nonexistent/m.txt"}, "cannot read models file '/nonexistent/m.txt'"),
+        ({"make": "bmw", "model": "320", "models": "m.txt"}, "give it without make="),
+        ({"model": "defender", "version": "vogue"}, "give make= too"),
     ],
 )  # fmt: skip
 def test_bad_model_lists(settings: Settings, args: dict, message: str) -> None:
