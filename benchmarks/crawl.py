@@ -46,8 +46,8 @@ if __package__ in (None, ""):
 
 from PIL import Image
 
-from tests.crawler.testserver import serve
-from tests.crawler.testsite import Inventory, TestSite
+from sitecopy.server import serve
+from sitecopy.site import Inventory, TestSite
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDED = REPO.parent / "shared" / "fixtures" / "autoscout24"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.crawl import REPO, crawl_command, high_water_kb
-from tests.crawler.testserver import serve
+from sitecopy.server import serve
 
 TICKS = 100  # /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux)
 

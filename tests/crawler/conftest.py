@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.crawler.testserver import serve
-from tests.crawler.testsite import Inventory, Listing, TestSite
+from sitecopy.server import serve
+from sitecopy.site import Inventory, Listing, TestSite
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "range-rover-vogue"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from sitecopy.server import SEARCH_PATH
+from sitecopy.site import TestSite
 from tests.crawler.conftest import MODEL, REPO, run_crawl
-from tests.crawler.testserver import SEARCH_PATH
-from tests.crawler.testsite import TestSite
 
 pytestmark = pytest.mark.timeout(180)
 OFFSITE_ID = "00000000-0000-0000-0000-000000000000"

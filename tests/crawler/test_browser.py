@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from scars_scrapy.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from sitecopy.site import Inventory, TestSite
 from tests.crawler.conftest import MODEL, run_crawl
 from tests.crawler.test_crawl import assert_store_matches, expected_records
-from tests.crawler.testsite import Inventory, TestSite
 
 CHROMIUM = PLAYWRIGHT_LAUNCH_OPTIONS["executable_path"]
 pytestmark = [

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from sitecopy.site import TestSite
 from tests.crawler.conftest import (
     MODEL,
     REPO,
     crawl_command,
     quiet_command,
 )
-from tests.crawler.testsite import TestSite
 
 pytestmark = pytest.mark.timeout(180)
 # Scrapy's LOG_FORMAT: `2026-12-02 05:51:35 [scrapy.core.engine] INFO: ...`

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from sitecopy.site import Inventory, Listing, TestSite, image_size
 from tests.crawler.conftest import MODEL, run_crawl, standard_inventory
-from tests.crawler.testsite import Inventory, Listing, TestSite, image_size
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sitecopy.site import VOGUE, Inventory, TestSite
 from tests.crawler.conftest import run_crawl
-from tests.crawler.testsite import VOGUE, Inventory, TestSite
 
 pytestmark = pytest.mark.timeout(180)
 

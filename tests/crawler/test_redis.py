@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from filtering.images import list_images
+from sitecopy.site import Inventory, TestSite
 from tests.crawler.conftest import (
     MODEL,
     REPO,
@@ -28,7 +29,6 @@ from tests.crawler.conftest import (
     standard_inventory,
 )
 from tests.crawler.test_crawl import expected_records
-from tests.crawler.testsite import Inventory, TestSite
 
 pytestmark = pytest.mark.timeout(240)
 # A worker silent this long is taken for dead (kept short so the tests stay fast).

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from sitecopy.site import Inventory, TestSite
 from tests.crawler.conftest import (
     MODEL,
     REPO,
@@ -23,7 +24,6 @@ from tests.crawler.conftest import (
     standard_inventory,
 )
 from tests.crawler.test_crawl import assert_store_matches, expected_records
-from tests.crawler.testsite import Inventory, TestSite
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from review_tool.session import ReviewSession, SessionConfig
+from sitecopy.server import serve
+from sitecopy.site import Inventory, TestSite
 from tests.crawler.conftest import PAGE_CAP, run_crawl
-from tests.crawler.testserver import serve
-from tests.crawler.testsite import Inventory, TestSite
 from tests.filter.conftest import tiny_classifier  # noqa: F401  (the fixture, shared)
 from tests.filter.scenes import bus_scene, empty_scene, gray, run_filtering
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from tests.crawler.testsite import IMAGE_PATH, VOGUE, TestSite
+from sitecopy.site import IMAGE_PATH, VOGUE, TestSite
 
 SEARCH_PATH = VOGUE
 ROBOTS = b"User-agent: *\nDisallow: /lst?\nDisallow: /offers/\nDisallow: /angebote/\n"
