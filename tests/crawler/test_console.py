@@ -50,10 +50,10 @@ def test_the_console_shows_scars_lines_and_the_log_file_scrapys(
     test_site: tuple[TestSite, str], tmp_path: Path
 ) -> None:
     site, origin = test_site
-    site.latency = 0.05  # 100 requests, 2 at a time: at least 2.5 s, several progress lines
+    site.latency = 0.1  # 100 requests, 2 at a time: at least 5 s, many progress lines
     for number in range(30):
         site.inventory.add(2022, 30_000 + number * 1_000, 2)
-    settings = {"SCARS_PROGRESS_INTERVAL": "0.5", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+    settings = {"SCARS_PROGRESS_INTERVAL": "0.25", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
                 "DOWNLOAD_DELAI": "2"}  # fmt: skip
     command, _ = crawl_command(origin, tmp_path / "raw", args={"years": "2022"}, settings=settings)
     done = subprocess.run(
@@ -65,7 +65,9 @@ def test_the_console_shows_scars_lines_and_the_log_file_scrapys(
     assert "unknown setting DOWNLOAD_DELAI (did you mean DOWNLOAD_DELAY?)" in console
     assert f"Crawling site={origin} model={MODEL} years=2022 into {tmp_path / 'raw'}" in console
     progress = [line for line in console.splitlines() if "Progress: " in line]
-    assert any(re.search(r"\d+\.\d photos/s \(last .+\), about .+ left$", p) for p in progress)
+    assert any(re.search(r"\d+\.\d photos/s \(last .+\), about .+ left$", p) for p in progress), (
+        progress
+    )
     assert "Summary (finished, " in console and "listings 30/30 done (100%)" in console
     logs = list((tmp_path / "logs").glob("crawl-*.log"))
     assert len(logs) == 1 and f"Scrapy's log: {logs[0]}" in console
