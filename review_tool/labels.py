@@ -9,14 +9,13 @@ there is left alone and reported.
 from __future__ import annotations
 
 import filecmp
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.files import write_atomic
 
 
 def label_path(labels_dir: Path, label: str, image_id: str) -> Path:
@@ -25,19 +24,15 @@ def label_path(labels_dir: Path, label: str, image_id: str) -> Path:
 
 def _write_copy(src: Path, dst: Path) -> None:
     """Copy src to dst atomically (temporary name, then rename); non-JPEG sources are converted."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=dst.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(partial: Path) -> None:
         if src.suffix.lower() in (".jpg", ".jpeg"):
-            shutil.copyfile(src, tmp)
+            shutil.copyfile(src, partial)
         else:
             with Image.open(src) as im:
-                im.convert("RGB").save(tmp, "JPEG", quality=95)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+                im.convert("RGB").save(partial, "JPEG", quality=95)
+
+    write_atomic(dst, write)
 
 
 def _is_our_copy(candidate: Path, src: Path) -> bool:

@@ -9,7 +9,6 @@ temporary name and renamed, so run.py never loads half a file.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections import Counter
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filtering.files import write_atomic
 from filtering.training.console import Progress
 from filtering.training.labelled import Item
 from filtering.training.predict import Prediction, predict
@@ -94,7 +94,4 @@ def _one_per_class(items: Sequence[Item], classes: Sequence[str]) -> list[Item]:
 
 
 def _install(best: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(best, partial)
-    os.replace(partial, target)
+    write_atomic(target, lambda partial: shutil.copyfile(best, partial))
