@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def harnesses(xvfb_display: str) -> Iterator[Callable[..., WindowHarness]]:
     yield open_window
     for harness in opened:
         harness.close()
+    # Free the closed windows' Tk objects here, in the main thread: a garbage collection that
+    # happened to run in a decoding thread of a later window would delete them from that thread,
+    # which makes Tcl abort the whole process.
+    opened.clear()
+    gc.collect()
 
 
 def decisions_in_log(folder: Path) -> list[tuple[str, str]]:
