@@ -15,9 +15,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from filtering.files import write_text_atomic as write_atomic  # the training report's import
-
-__all__ = ["Thumb", "contact_sheet", "esc", "page", "table", "thumbnail_uri", "write_atomic"]
+__all__ = ["Thumb", "contact_sheet", "esc", "page", "table", "thumbnail_uri"]
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; }
