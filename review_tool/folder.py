@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filtering.records import (
     RECORDS_NAME,
@@ -20,9 +20,7 @@ from filtering.records import (
     read_records,
     reviewed,
 )
-
-if TYPE_CHECKING:
-    from review_tool.moves import Move
+from review_tool.moves import Move
 
 
 class FolderError(Exception):
@@ -101,6 +99,18 @@ def record_moves(folder: Path, records: Records, moved: list[Move]) -> None:
             updated.append(reviewed(record, move.target, move.name, folder.name))
     append_records(folder / RECORDS_NAME, updated, stamp="reviewed_at")
     records.by_id.update((record["image_id"], record) for record in updated)
+
+
+def stray_records(records: Records, found: Scan) -> list[Move]:
+    """Images whose file is in another set than their record says, as the moves that took them
+    there: an apply killed between moving files and recording them, or a file manager's move."""
+    strays = []
+    for image_id, where in found.locations.items():
+        record = records.by_id.get(image_id)
+        fate = record.get("fate") if record is not None else None
+        if fate in SETS and fate != where:
+            strays.append(Move(image_id, found.files[image_id], str(fate), where))
+    return strays
 
 
 def _conf(value: Any) -> str:

@@ -60,6 +60,7 @@ class ReviewSession:
         self.warnings: list[str] = self._startup_warnings(read.bad_lines)
         self._scan = fs.scan(config.folder, config.sets)
         self.warnings += fs.duplicate_warnings(self._scan)
+        self.warnings += self._follow_stray_files()
         self.order: list[str] = sorted(self._scan.locations, key=self._sort_key)
         self._index = {image_id: i for i, image_id in enumerate(self.order)}
         self.position = self.resume_index()
@@ -73,6 +74,17 @@ class ReviewSession:
         elif self.records.bad_lines:
             out.append(skipped_lines(self.folder / RECORDS_NAME, self.records.bad_lines))
         return out
+
+    def _follow_stray_files(self) -> list[str]:
+        """Bring the records up to where the files are, and say how many that took."""
+        strays = fs.stray_records(self.records, self._scan)
+        if not strays or self.records.missing:
+            return []
+        fs.record_moves(self.folder, self.records, strays)
+        return [
+            f"{RECORDS_NAME}: {len(strays):,} record(s) updated to the set their file is in "
+            "(files moved without their records, e.g. an apply that was interrupted)"
+        ]
 
     def _sort_key(self, image_id: str) -> tuple[int, str]:
         # Sort by the set an image started in, so applying moves does not reshuffle the list.

@@ -12,6 +12,7 @@ from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 from filtering.records import read_records
 from review_tool.folder import FolderError
 from review_tool.log import LOG_NAME, read_events
+from review_tool.moves import Move, apply_moves
 from review_tool.session import ReviewSession, SessionConfig
 
 SPEC = {
@@ -155,6 +156,33 @@ def test_apply_updates_the_filtering_records(make_final: Callable[..., Path]) ->
     assert records["c2"]["fate"] == "clean" and "stage" not in records["c2"]
     assert records["q1"]["classifier_conf"] == 0.875  # the scores are kept
     assert len(text.splitlines()) == len(before.splitlines()) + 2
+
+
+def test_files_moved_without_their_records_are_recorded_at_the_next_start(
+    make_final: Callable[..., Path],
+) -> None:
+    """An apply killed after moving files and before appending their records, then reopened:
+    the records follow the files, once, and nothing else changes."""
+    folder = make_final(SPEC)
+    moved = apply_moves(folder, [Move("c1", "c1.jpg", "clean", "rejected")])
+    assert [m.image_id for m in moved.moved] == ["c1"]
+    before = (folder / "records.jsonl").read_text()
+
+    session = open_session(folder)
+    assert any("1 record(s) updated" in w for w in session.warnings), session.warnings
+    records = read_records(folder / "records.jsonl").by_id
+    assert (records["c1"]["fate"], records["c1"]["output"]) == (
+        "rejected", "final/test-car/rejected/c1.jpg",
+    )  # fmt: skip
+    assert records["c1"]["stage"] == "review"
+    assert {i: r["fate"] for i, r in records.items() if i != "c1"} == {
+        "c2": "clean", "c3": "clean", "q1": "questionable", "q2": "questionable",
+    }  # fmt: skip
+    assert len((folder / "records.jsonl").read_text().splitlines()) == len(before.splitlines()) + 1
+
+    again = open_session(folder)  # nothing is stray any more: no second record, no warning
+    assert not any("updated" in w for w in again.warnings)
+    assert len((folder / "records.jsonl").read_text().splitlines()) == len(before.splitlines()) + 1
 
 
 def test_apply_never_overwrites(make_final: Callable[..., Path]) -> None:
