@@ -74,6 +74,10 @@ class Stage(Protocol):
         decided (already appended to `records_path`)."""
         ...
 
+    def warnings(self) -> list[str]:
+        """After `finish`: what the user must know about images the stage could not judge."""
+        ...
+
 
 class BatchStage:
     """What most stages share: nothing to do after the last batch."""
@@ -83,6 +87,9 @@ class BatchStage:
     fields: ClassVar[tuple[str, ...]] = ()
 
     def finish(self, records: dict[str, Record], records_path: Path) -> list[Record]:
+        return []
+
+    def warnings(self) -> list[str]:
         return []
 
 

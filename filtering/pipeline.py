@@ -50,6 +50,7 @@ class ModelRun:
     records: dict[str, Record]
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     bad_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_model(car_model: str, settings: FilterSettings, models: Models) -> ModelRun:
@@ -66,6 +67,7 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     for stage in stages:
         with _timed(run.seconds, stage.name):
             run.done += stage.finish(known, records_path)
+        run.warnings += stage.warnings()
     latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
     run.done = list(latest.values())
     return run

@@ -62,6 +62,16 @@ class NearDuplicates(BatchStage):
         append_records(records_path, [r for r in encoded if r["fate"] != CANDIDATE])
         return decided
 
+    def warnings(self) -> list[str]:
+        if not self.not_compared:
+            return []
+        shown = ", ".join(self.not_compared[:5]) + (", ..." if len(self.not_compared) > 5 else "")
+        return [
+            f"{len(self.not_compared):,} placed image(s) not compared for near-duplicates: "
+            f"their record has no {self.encoder.name} and their crop file is gone ({shown}); "
+            "they stay where they are"
+        ]
+
     def _with_codes(self, pool: list[Record]) -> tuple[list[Record], list[Record]]:
         """The records that have this encoder's code, once those without one (made by another
         encoder, or before any) are encoded again from their crop; and those encoded now."""

@@ -96,6 +96,8 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     if run.bad_lines:
         skipped = skipped_lines(settings.final(name) / RECORDS_NAME, run.bad_lines)
         print(f"warning: {skipped}", file=sys.stderr)
+    for line in run.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     if run.done:
         print(format_table(stage_counts(run.done)))
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))

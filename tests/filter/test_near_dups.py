@@ -147,3 +147,22 @@ def test_placed_crops_without_a_code_are_encoded_again_not_dropped(tmp_path: Pat
     for image_id, record in placed.items():
         assert after[image_id]["fate"] == record["fate"]  # still placed, now with a code again
         assert encoder.distance(after[image_id]["phash"], record["phash"]) <= 2
+
+
+def test_placed_crops_that_cannot_be_compared_are_named(tmp_path: Path) -> None:
+    """A placed record with no code whose crop file is gone cannot be compared: the run says
+    which, and the image stays where it is."""
+    settings = FilterSettings(data=tmp_path / "data", batch=2)
+    add_photos(settings, range(3))
+    run_model(MODEL, settings, MODELS)
+    path = settings.final(MODEL) / RECORDS_NAME
+    placed = read_records(path).by_id
+    without = [{k: v for k, v in r.items() if k != "phash"} for r in placed.values()]
+    write_text_atomic(path, "".join(json_line(record) for record in without))
+    (settings.data / placed["p01"]["crop"]).unlink()
+    noise_photo(7).save(settings.raw(MODEL) / "p07.png")  # something new, so the stage runs
+
+    run = run_model(MODEL, settings, MODELS)
+    assert len(run.warnings) == 1 and run.warnings[0].startswith("1 placed image(s)")
+    assert "p01" in run.warnings[0] and "phash" in run.warnings[0]
+    assert read_records(path).by_id["p01"]["fate"] == placed["p01"]["fate"]
