@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from scars_scrapy.files import write_bytes_atomic
 from scars_scrapy.progress import PREFIX, SCRAPY_KEYS
 
 TOTALS_FILE = "scars-totals.json"
@@ -60,7 +60,4 @@ def save_job_totals(jobdir: Path, stats: Mapping[str, Any]) -> None:
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

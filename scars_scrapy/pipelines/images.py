@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import re
-import uuid
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
@@ -28,6 +27,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from scars_scrapy.counts import count
+from scars_scrapy.files import dead_parts, write_bytes_atomic
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -67,27 +67,12 @@ class AtomicFSFilesStore(FSFilesStore):
     ) -> None:
         final = self._get_filesystem_path(path)
         self._mkdir(final.parent, info)
-        temporary = self.incoming / f"{os.getpid()}-{uuid.uuid4().hex}.part"
-        temporary.write_bytes(buf.getvalue())
-        os.replace(temporary, final)
+        write_bytes_atomic(final, buf.getvalue(), scratch=self.incoming)
 
 
 def _remove_dead_parts(incoming: Path) -> None:
-    """Temporary files of crawls that were killed (their process is gone)."""
-    for part in incoming.glob("*.part"):
-        pid = part.name.split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            part.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    for part in dead_parts(incoming):
+        part.unlink(missing_ok=True)
 
 
 class WorkerThreads:
