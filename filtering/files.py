@@ -10,8 +10,8 @@ its one JSON-lines append.
   torn line stays one bad line (readers skip and count it) instead of swallowing the next record.
 - `read_jsonl`: the objects of such a file and the count of lines that are not one.
 
-The crawler keeps its own (`scars_scrapy/files.py`, and the manifest append): it is a Scrapy project that runs on its
-own, without the filtering package on its path, and must not depend on it.
+The crawler keeps its own (`scars_scrapy/files.py`, and the manifest's append): it is a Scrapy
+project that runs on its own, without the filtering package on its path, and must not depend on it.
 """
 
 from __future__ import annotations
