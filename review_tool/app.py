@@ -26,10 +26,15 @@ REVIEW_SETS = "clean,questionable,rejected"
 LABEL_SETS = "to_label,clean,questionable"
 
 
+MIN_WINDOW = 100  # pixels a side: smaller leaves no room for the image
+
+
 def _size(text: str) -> tuple[int, int]:
     width, _, height = text.partition("x")
-    if not (width.isdigit() and height.isdigit() and int(width) >= 100 and int(height) >= 100):
+    if not (width.isdigit() and height.isdigit()):
         raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT in pixels, e.g. 1200x780")
+    if int(width) < MIN_WINDOW or int(height) < MIN_WINDOW:
+        raise argparse.ArgumentTypeError(f"{text!r}: each side must be at least {MIN_WINDOW} px")
     return int(width), int(height)
 
 

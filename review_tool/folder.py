@@ -39,7 +39,7 @@ class Scan:
 def check_folder(folder: Path, sets: tuple[str, ...]) -> None:
     """Raise FolderError with a clear message unless `folder` looks like a model folder."""
     if not folder.exists():
-        raise FolderError(f"folder not found: {folder}")
+        raise FolderError(f"folder not found: {folder}{_hint(folder)}")
     if not folder.is_dir():
         raise FolderError(f"not a folder: {folder}")
     if not any((folder / s).is_dir() for s in SETS):
@@ -47,6 +47,14 @@ def check_folder(folder: Path, sets: tuple[str, ...]) -> None:
         raise FolderError(
             f"{folder} has none of {names}: is it a data/final/<model> folder written by filtering?"
         )
+
+
+def _hint(folder: Path) -> str:
+    """A model's name given where its folder was meant: name the folder, if it is there."""
+    meant = Path("data", "final", folder.name)
+    if len(folder.parts) == 1 and meant.is_dir():
+        return f" (the model's folder is {meant})"
+    return ""
 
 
 def _list_set(directory: Path) -> list[str]:

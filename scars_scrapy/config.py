@@ -23,7 +23,8 @@ from scars_scrapy.catalogue import (
 )
 
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
-_SIZE = re.compile(r"^\d{2,4}x\d{2,4}$")
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+_SIDE = (10, 9999)  # pixels: the sizes the site's image URLs take
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 # Every `-a` name build_config reads; `scrapy crawl` refuses any other, naming the closest.
@@ -207,8 +208,14 @@ def _positive(settings: BaseSettings, name: str) -> int:
 
 
 def _image_size(value: str) -> str:
-    if not _SIZE.match(str(value)):
+    match = _SIZE.match(str(value))
+    if not match:
         raise ConfigError(f"setting SCARS_IMAGE_SIZE {value!r} is not WIDTHxHEIGHT (e.g. 1280x960)")
+    low, high = _SIDE
+    if not all(low <= int(side) <= high for side in match.groups()):
+        raise ConfigError(
+            f"setting SCARS_IMAGE_SIZE {value!r}: each side must be {low} to {high} pixels"
+        )
     return str(value)
 
 

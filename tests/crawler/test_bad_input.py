@@ -102,6 +102,7 @@ def test_blocked_for_good_is_not_the_end_of_results(
         (["-a", "model=defender", "-a", "years=2025-2015"], "invalid years '2025-2015'"),
         (["-a", "model=defender", "-a", "site=ftp://x.example"], "site 'ftp://x.example'"),
         (["-a", "model=defender", "-s", "SCARS_IMAGE_SIZE=big"], "SCARS_IMAGE_SIZE 'big'"),
+        (["-a", "model=defender", "-s", "SCARS_IMAGE_SIZE=5x5"], "each side must be 10 to 9999"),
         (["-a", "model=defender", "-a", "browser=maybe"], "invalid browser 'maybe'"),
     ],
 )

@@ -56,6 +56,8 @@ def test_bad_input_gets_a_clear_message(
     assert f"folder not found: {tmp_path / 'nowhere'}" in missing.stderr
     empty = run(command, str(make_final({"clean": {}, "questionable": {}})))
     assert empty.returncode == 1 and "nothing to review: no images in clean/" in empty.stderr
+    small = run(command, str(tmp_path / "nowhere"), "--size", "50x50")
+    assert small.returncode == 2 and "'50x50': each side must be at least 100 px" in small.stderr
     bogus = run(command, str(make_final(SPEC, model="m3")), "--sets", "clean,bogus")
     assert bogus.returncode == 2 and "unknown set(s) ['bogus']" in bogus.stderr
     bad_keys = tmp_path / "keys.toml"

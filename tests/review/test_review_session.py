@@ -244,6 +244,18 @@ def test_bad_folders_get_clear_messages(
     assert str(bad) in str(info.value)
 
 
+def test_a_model_name_given_for_its_folder_gets_the_folder_named(
+    make_final: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_final(SPEC)  # <tmp>/data/final/test-car
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FolderError, match=r"the model's folder is data/final/test-car"):
+        open_session(Path("test-car"))
+    with pytest.raises(FolderError) as other:
+        open_session(Path("other-car"))
+    assert "model's folder" not in str(other.value)
+
+
 def test_empty_sets_give_an_empty_session(make_final: Callable[..., Path]) -> None:
     session = open_session(make_final({"clean": {}, "questionable": {}}))
     assert len(session) == 0 and session.current is None
