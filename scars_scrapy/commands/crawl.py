@@ -9,7 +9,7 @@ Scrapy's log goes to a file (see `scars_scrapy.console`).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scrapy.commands import crawl
 from scrapy.exceptions import UsageError
@@ -23,6 +23,9 @@ from scars_scrapy.spiders.autoscout import AutoscoutSpider
 if TYPE_CHECKING:
     import argparse
 
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
 ROBOTS_LINE = (
     "robots.txt is not obeyed (ROBOTSTXT_OBEY=False) and the site's terms forbid automated "
     'access without consent: see README, "Responsible use of the site"'
@@ -30,6 +33,7 @@ ROBOTS_LINE = (
 
 
 class Command(crawl.Command):
+    crawler: Crawler | None = None  # the run's crawler, once `run` made it
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
@@ -75,6 +79,19 @@ class Command(crawl.Command):
         assert self.crawler_process is not None
         if self.crawler_process.bootstrap_failed:
             console.console.error("The crawl could not start: see %s", self.output.log_file)
+        elif self.crawler is not None and every_search_failed(self.crawler.stats.get_stats()):
+            console.console.error(
+                "Nothing was crawled: the search of every model failed (is the site reachable? "
+                "see %s)",
+                self.output.log_file,
+            )
+            self.exitcode = 1
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        """Scrapy's crawler (made by `crawl.Command.run` through this hook), kept so that its
+        counts decide the exit code: Scrapy forgets a crawler once it has finished."""
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
 
     def _start_line(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -85,6 +102,13 @@ class Command(crawl.Command):
             console.console.info(ROBOTS_LINE)
         if self.output.log_file is not None:
             console.console.info("Scrapy's log: %s", self.output.log_file)
+
+
+def every_search_failed(stats: dict[str, Any]) -> bool:
+    """No model's search page could be read: a crawl that did nothing, which must not exit 0."""
+    failed = sum(v for k, v in stats.items() if k.endswith("/search_failed"))
+    searched = sum(v for k, v in stats.items() if k.endswith("/pages/search"))
+    return failed > 0 and searched == 0
 
 
 def fail(message: str) -> NoReturn:

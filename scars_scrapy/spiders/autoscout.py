@@ -22,6 +22,7 @@ from scrapy.settings import BaseSettings
 from scars_scrapy import browser, redis_crawl, redis_state, site
 from scars_scrapy.bookkeeping import Ledger, MemoryTally, Slice, Tally
 from scars_scrapy.config import ConfigError, build_config
+from scars_scrapy.console import console
 from scars_scrapy.counts import MODEL_PREFIX
 from scars_scrapy.items import ImageItem
 from scars_scrapy.spiders.pages import PageSpider
@@ -278,7 +279,7 @@ class AutoscoutSpider(PageSpider):
             failed = {k: v for k, v in failed.items() if k.startswith("dropped/page")}
             if failed and not stats.get(f"{prefix}pages/search"):
                 self._count(model.folder, "search_failed")
-                self.logger.error(
+                console.error(
                     "Model %s: its search failed (%s): nothing was crawled for it",
                     model.folder, ", ".join(f"{k} {v}" for k, v in sorted(failed.items())),
                 )  # fmt: skip

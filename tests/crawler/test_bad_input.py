@@ -85,7 +85,8 @@ def test_blocked_for_good_is_not_the_end_of_results(
     for _ in range(3):  # SCARS_BLOCK_RETRIES=2: three answers, all 429
         site.fault("page=1", "status", (429, {}))
     crawl = run_crawl(origin, tmp_path / "raw", args={"years": "2022"})
-    assert crawl.returncode == 0, crawl.log
+    assert crawl.returncode == 1, crawl.log  # the only search page was lost: nothing was crawled
+    assert "Nothing was crawled" in crawl.log
     assert crawl.count("blocked/http_429") == 3 and crawl.count("blocked/gave_up") == 1
     assert crawl.count("dropped/page_http_429") == 1
     assert "listings may be incomplete" in crawl.log

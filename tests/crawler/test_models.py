@@ -4,12 +4,13 @@ each counted on its own, and a model the site does not know reported without sto
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sitecopy.site import VOGUE, Inventory, TestSite
-from tests.crawler.conftest import run_crawl
+from tests.crawler.conftest import REPO, crawl_command, quiet_command, run_crawl
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -70,3 +71,22 @@ def test_a_group_name_crawls_each_of_its_models(
     searched = {path.split("?")[0] for path in site.paths("/lst/")}
     assert len(searched) == 7  # every model of the group, one search each
     assert crawl.count("search_failed") == 6  # the local site knows only the Vogue
+
+
+def test_a_crawl_whose_every_search_failed_says_so_and_exits_1(
+    test_site: tuple[TestSite, str], tmp_path: Path
+) -> None:
+    """A site that answers no model's search (unknown to it, down, blocking): the console names
+    each model and says nothing was crawled, and the exit code tells a script it failed."""
+    _, origin = test_site
+    command, _ = crawl_command(
+        origin, tmp_path / "raw", args={"model": "discovery", "years": "2022"}
+    )
+    done = subprocess.run(
+        quiet_command(command), cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    console = done.stderr + done.stdout
+    assert done.returncode == 1, console
+    assert "Model discovery: its search failed (dropped/page_http_404 1)" in console
+    assert "Nothing was crawled: the search of every model failed" in console
+    assert "[scrapy" not in console  # the quiet console: scars' lines only
