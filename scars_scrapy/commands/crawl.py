@@ -34,6 +34,7 @@ ROBOTS_LINE = (
 
 class Command(crawl.Command):
     crawler: Crawler | None = None  # the run's crawler, once `run` made it
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
