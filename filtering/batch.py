@@ -54,6 +54,7 @@ class Batch:
     records: dict[str, Record] = field(default_factory=dict)
     images: dict[str, RawImage] = field(default_factory=dict)
     crops: dict[str, Image.Image] = field(default_factory=dict)
+    reused: set[str] = field(default_factory=set)  # crops read back from their files, not cut
 
 
 # reason -> the settings that govern it (a reason with a `:` detail is listed by its head)

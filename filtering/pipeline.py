@@ -35,6 +35,7 @@ from filtering.settings import FilterSettings
 from filtering.stage_list import build_stages
 from filtering.stages import decode
 from filtering.store import save_jpeg
+from filtering.waiting import split_waiting, waiting_batches
 
 
 class ModelFolderError(Exception):
@@ -96,20 +97,22 @@ def _run_batches(
 ) -> list[Stage]:
     clock = partial(_timed, run.seconds)
     with ThreadPoolExecutor(settings.workers) as pool:
-        seen = _pixel_hashes(run.records, {p.stem for p in todo})
+        photos, waiting = split_waiting(todo, run.records, settings.data)
+        # A waiting crop keeps its pixel hash: a new copy of its photo is still its duplicate.
+        seen = _pixel_hashes(run.records, {p.stem for p in photos})
         stages = build_stages(RunContext(settings, models, seen, pool))
         bars = _bars(stages, len(todo))
-        batches = _decoded_batches(todo, settings, pool)
+        batches = _batches(photos, waiting, settings, pool)
         while True:
             with clock(stages[0].name):  # only the wait for decoding not yet done ahead
-                decoded = next(batches, None)
-            if decoded is None:
+                batch = next(batches, None)
+            if batch is None:
                 break
-            batch = Batch(decoded)
+            size = len(batch.decoded) + len(batch.records)
             for stage, bar in zip(stages, bars, strict=True):
                 with clock(stage.name):
                     stage(batch)
-                bar.update(len(decoded))
+                bar.update(size)
             with clock("write"):
                 _write_batch(batch, run, settings, pool, records_path)
     for bar in bars:
@@ -124,6 +127,8 @@ def _write_batch(
     crops = settings.crops(Path(records_path.parent).name)
     jobs = []
     for image_id, image in batch.crops.items():
+        if image_id in batch.reused:
+            continue  # read back from its file: saving it again would only lose quality
         path = crops / f"{image_id}.jpg"
         batch.records[image_id]["crop"] = relative(path, settings.data)
         jobs.append(pool.submit(save_jpeg, image, path, settings.jpeg_quality))
@@ -156,6 +161,20 @@ def _pixel_hashes(known: dict[str, Record], redo: set[str]) -> dict[str, str]:
         if sha and record["fate"] != DUPLICATE and image_id not in redo:
             seen.setdefault(sha, image_id)
     return seen
+
+
+def _batches(
+    photos: list[Path], waiting: list[Record], settings: FilterSettings, pool: Executor
+) -> Iterator[Batch]:
+    """The crops that waited for a classifier first (no detection again), then the photos, with
+    those of waiting crops that could not be read."""
+    unreadable: list[str] = []
+    yield from waiting_batches(waiting, settings, pool, unreadable)
+    again = photos + [
+        settings.data / str(r["source"]) for r in waiting if r["image_id"] in unreadable
+    ]
+    for decoded in _decoded_batches(again, settings, pool):
+        yield Batch(decoded)
 
 
 def _decoded_batches(
