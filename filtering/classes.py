@@ -10,6 +10,10 @@ FRONT_ANGLED = "front_angled"
 OTHER = "other"
 CLASSIFIER_CLASSES: tuple[str, ...] = (FRONT, FRONT_ANGLED, OTHER)
 
+# The reason a crop the classifier rejects gets (`not_front:<label>`); the review tool's label mode
+# shows such crops under this name, so the wrong ones can be labelled.
+NOT_FRONT = "not_front"
+
 # Where training writes the classifier and where run.py looks for it by default.
 DEFAULT_CLASSIFIER = Path("models") / "front_classifier.pt"
 

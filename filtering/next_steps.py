@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from filtering.classes import NOT_FRONT
 from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record
 from filtering.settings import FilterSettings
 
@@ -24,8 +25,21 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
         ]
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
         review = f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))}"
-        return ["next: review the sets:", review]
+        return ["next: review the sets:", review, *_label_rejections(final, records)]
     return []
+
+
+def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
+    """The classifier's rejections are where it is most often wrong: labelling those it got
+    wrong gives the next training exactly the examples it lacked."""
+    rejected = sum(str(r.get("reason") or "").startswith(NOT_FRONT) for r in records.values())
+    if not rejected:
+        return []
+    return [
+        f"and label the {rejected:,} crop(s) the classifier rejected that are front views:",
+        f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label "
+        "--sets not_front",
+    ]
 
 
 def _script(name: str) -> str:

@@ -15,6 +15,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put review_tool/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.classes import NOT_FRONT
 from filtering.records import SETS
 from review_tool.decisions import LABEL, REVIEW
 from review_tool.folder import FolderError
@@ -52,7 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("folder", type=Path, nargs="?", help="a data/final/<model> folder")
     p.add_argument("--label", action="store_true", help="label crops front/front_angled/other")
     p.add_argument("--labels", type=Path, help="label output (default <data>/labels/<model>)")
-    p.add_argument("--sets", help=f"sets to show (default {REVIEW_SETS}; --label: {LABEL_SETS})")
+    p.add_argument(
+        "--sets",
+        help=f"sets to show (default {REVIEW_SETS}; --label: {LABEL_SETS}); with --label, "
+        f"{NOT_FRONT} shows the crops the classifier rejected",
+    )
     p.add_argument("--keys", type=Path, help="key config file (TOML or JSON)")
     p.add_argument("--print-keys", action="store_true", help="print the default key config")
     p.add_argument("--apply", action="store_true", help="apply logged decisions, no window")
@@ -84,11 +89,16 @@ def session_config(args: argparse.Namespace) -> SessionConfig:
     sets = tuple(
         s for s in (args.sets or (LABEL_SETS if args.label else REVIEW_SETS)).split(",") if s
     )
-    unknown = [s for s in sets if s not in SETS]
+    unknown = [s for s in sets if s not in (*SETS, NOT_FRONT)]
     if unknown or not sets:
-        known = ",".join(SETS)
+        known = ",".join((*SETS, NOT_FRONT))
         raise FolderError(f"--sets {args.sets!r}: unknown set(s) {unknown}; known: {known}")
     if not args.label:
+        if NOT_FRONT in sets:
+            raise FolderError(
+                f"--sets {NOT_FRONT} is for --label only: the crops the classifier rejected are "
+                "labelled (copied into the labels), never moved"
+            )
         return SessionConfig(folder=folder, mode=REVIEW, sets=sets)
     labels = args.labels or folder.resolve().parent.parent / "labels" / folder.resolve().name
     return SessionConfig(folder=folder, mode=LABEL, sets=sets, labels_dir=labels)

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filtering.classes import NOT_FRONT
 from filtering.records import (
     RECORDS_NAME,
+    REJECTED,
     SETS,
     Records,
     append_records,
@@ -21,6 +23,10 @@ from filtering.records import (
     reviewed,
 )
 from review_tool.moves import Move
+
+# Label mode's extra set NOT_FRONT: the crops the classifier rejected. They are not in the model
+# folder (filtering keeps no copy of a rejected crop) but in `data/crops/<model>/`, and labelling
+# one (a copy into the labels) is how a wrong rejection teaches the next training.
 
 
 class FolderError(Exception):
@@ -65,11 +71,33 @@ def _list_set(directory: Path) -> list[str]:
         return []
 
 
-def scan(folder: Path, sets: tuple[str, ...]) -> Scan:
-    """Every image file in the given sets; the first set in `sets` wins for an id found twice."""
+def set_folder(folder: Path, set_name: str) -> Path:
+    """Where a set's files are: `<folder>/<set>`, or for NOT_FRONT `data/crops/<model>`."""
+    if set_name == NOT_FRONT:
+        return folder.parent.parent / "crops" / folder.name
+    return folder / set_name
+
+
+def _names(folder: Path, set_name: str, records: Records | None) -> list[str]:
+    names = _list_set(set_folder(folder, set_name))
+    if set_name != NOT_FRONT:
+        return names
+    by_id = records.by_id if records is not None else {}
+    return [n for n in names if _rejected_as_not_front(by_id.get(Path(n).stem))]
+
+
+def _rejected_as_not_front(record: dict[str, Any] | None) -> bool:
+    if record is None or record.get("fate") != REJECTED:
+        return False
+    return str(record.get("reason") or "").startswith(NOT_FRONT)
+
+
+def scan(folder: Path, sets: tuple[str, ...], records: Records | None = None) -> Scan:
+    """Every image file in the given sets; the first set in `sets` wins for an id found twice.
+    NOT_FRONT lists the crops whose record (in `records`) says the classifier rejected them."""
     result = Scan()
     for set_name in sets:
-        for name in sorted(_list_set(folder / set_name)):
+        for name in sorted(_names(folder, set_name, records)):
             image_id = Path(name).stem
             if image_id in result.locations:
                 result.duplicates.setdefault(image_id, [result.locations[image_id]]).append(
@@ -116,7 +144,7 @@ def stray_records(records: Records, found: Scan) -> list[Move]:
     for image_id, where in found.locations.items():
         record = records.by_id.get(image_id)
         fate = record.get("fate") if record is not None else None
-        if fate in SETS and fate != where:
+        if where in SETS and fate in SETS and fate != where:
             strays.append(Move(image_id, found.files[image_id], str(fate), where))
     return strays
 

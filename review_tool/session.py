@@ -58,7 +58,7 @@ class ReviewSession:
         self.decisions = Decisions.replay(self.kind, read.events)
         self.records = fs.read_folder_records(config.folder)
         self.warnings: list[str] = self._startup_warnings(read.bad_lines)
-        self._scan = fs.scan(config.folder, config.sets)
+        self._scan = fs.scan(config.folder, config.sets, self.records)
         self.warnings += fs.duplicate_warnings(self._scan)
         self.warnings += self._follow_stray_files()
         self.order: list[str] = sorted(self._scan.locations, key=self._sort_key)
@@ -106,7 +106,9 @@ class ReviewSession:
 
     def path(self, image_id: str) -> Path | None:
         where = self.location(image_id)
-        return None if where is None else self.folder / where / self._scan.files[image_id]
+        if where is None:
+            return None
+        return fs.set_folder(self.folder, where) / self._scan.files[image_id]
 
     def record(self, image_id: str) -> dict[str, Any] | None:
         return self.records.by_id.get(image_id)
@@ -211,7 +213,7 @@ class ReviewSession:
     def refresh(self) -> Changes:
         """Rescan the folder: new images go to the end, gone ones stay listed as gone."""
         old = self._scan.locations
-        self._scan = fs.scan(self.folder, self.config.sets)
+        self._scan = fs.scan(self.folder, self.config.sets, self.records)
         now = self._scan.locations
         changes = Changes(
             new=[i for i in now if i not in self._index],

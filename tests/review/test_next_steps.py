@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from filtering.records import read_records
+from review_tool.log import LOG_NAME, read_events
 from tests.conftest import SHARED
 from tests.filter.scenes import run_filtering
 
@@ -94,3 +95,19 @@ def test_the_printed_next_steps_run_as_printed(
     assert second.returncode == 0, second.stderr
     records = read_records(tmp_path / "data" / "final" / MODEL / "records.jsonl").by_id
     assert len(records) == waiting and all(r["classifier_label"] for r in records.values())
+
+    # The classifier's rejections: the printed label command shows them, labelling copies them.
+    rejected = [i for i, r in records.items() if str(r["reason"]).startswith("not_front")]
+    after = printed_commands(second.stdout)
+    if not rejected:
+        assert not any("not_front" in command for command in after)
+        return
+    relabel = next(command for command in after if "not_front" in command)
+    log = tmp_path / "data" / "final" / MODEL / LOG_NAME
+    logged = len(read_events(log).events)
+    relabelled = in_window(relabel, tmp_path, ["a"])
+    assert relabelled.returncode == 0, relabelled.stderr
+    (event,) = read_events(log).events[logged:]  # one key, one label, of a rejected crop
+    assert (event["kind"], event["from"], event["to"]) == ("label", "not_front", "front_angled")
+    assert event["image_id"] in rejected
+    assert (labels / "front_angled" / f"{event['image_id']}.jpg").is_file()

@@ -58,6 +58,8 @@ def test_bad_input_gets_a_clear_message(
     assert empty.returncode == 1 and "nothing to review: no images in clean/" in empty.stderr
     small = run(command, str(tmp_path / "nowhere"), "--size", "50x50")
     assert small.returncode == 2 and "'50x50': each side must be at least 100 px" in small.stderr
+    moving = run(command, str(make_final(SPEC, model="m4")), "--sets", "not_front")
+    assert moving.returncode == 2 and "--sets not_front is for --label only" in moving.stderr
     bogus = run(command, str(make_final(SPEC, model="m3")), "--sets", "clean,bogus")
     assert bogus.returncode == 2 and "unknown set(s) ['bogus']" in bogus.stderr
     bad_keys = tmp_path / "keys.toml"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import filecmp
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
-from review_helpers import BLUE, GREEN, RED, write_image
+from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 
 from review_tool.decisions import LABEL
 from review_tool.folder import describe_record, read_folder_records
@@ -118,3 +119,33 @@ def test_label_mode_leaves_foreign_files_alone(
     session.decide_current("front")
     assert (labels / "other" / "t1.jpg").exists() and (labels / "front" / "t1.jpg").exists()
     assert any("left in place" in w and "other/t1.jpg" in w for w in session.warnings)
+
+
+def test_label_mode_shows_the_crops_the_classifier_rejected(
+    make_final: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`--sets not_front`: the crops filtering rejected as not front, read from data/crops/,
+    labelled by copy; the crops stay where they are and their records are not touched."""
+    folder = make_final({"clean": {"c1": BLUE}})
+    crops = folder.parents[1] / "crops" / folder.name
+    write_image(crops / "r1.jpg", RED)  # rejected by the classifier
+    write_image(crops / "r2.jpg", GREEN)  # rejected too
+    write_image(crops / "c1.jpg", BLUE)  # placed in clean: not a rejection
+    write_image(crops / "d1.jpg", YELLOW)  # rejected for another reason
+    rejected = {"fate": "rejected", "stage": "classify", "crop": "crops/test-car/r1.jpg"}
+    with (folder / "records.jsonl").open("a") as out:
+        for image_id, reason in (("r1", "not_front:other"), ("r2", "not_front:other"),
+                                 ("d1", "near_duplicate")):  # fmt: skip
+            out.write(json.dumps({**rejected, "image_id": image_id, "reason": reason}) + "\n")
+    before = (folder / "records.jsonl").read_text()
+    labels = tmp_path / "labels"
+    config = SessionConfig(
+        folder=folder, mode=LABEL, sets=("to_label", "not_front"), labels_dir=labels
+    )
+    session = ReviewSession(config)
+    assert session.order == ["r1", "r2"]
+    assert not any("updated" in w for w in session.warnings)  # not taken for stray files
+    session.decide_current("front_angled")
+    assert filecmp.cmp(labels / "front_angled" / "r1.jpg", crops / "r1.jpg", shallow=False)
+    assert sorted(p.name for p in crops.iterdir()) == ["c1.jpg", "d1.jpg", "r1.jpg", "r2.jpg"]
+    assert (folder / "records.jsonl").read_text() == before
