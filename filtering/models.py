@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 
 from filtering.batch import Models
+from filtering.classes import DEFAULT_CLASSIFIER
 from filtering.pipeline import ModelFolderError
 from filtering.settings import FilterSettings
+from filtering.weights import WeightsError
 
 
 def load_models(settings: FilterSettings) -> Models:
@@ -14,6 +16,9 @@ def load_models(settings: FilterSettings) -> Models:
     from filtering.classify import Classifier  # ultralytics imports only once work is certain
     from filtering.detect import Detector
 
+    if settings.classifier != DEFAULT_CLASSIFIER and not settings.classifier.exists():
+        # Named on purpose: a typo must not send every crop to to_label/ unnoticed.
+        raise WeightsError(f"classifier weights not found: {settings.classifier}")
     detect = Detector.from_weights(settings)
     if not settings.classifier.exists():
         print(

@@ -19,6 +19,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from filtering.batch import Models
+from filtering.device import DeviceError, check_device
 from filtering.images import list_images
 from filtering.models import load_models, model_names
 from filtering.next_steps import next_steps
@@ -72,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     settings, chosen = parse_args(argv)
     try:
         names = model_names(settings, chosen)  # a bad folder is named before any notice
+        check_device(settings.device)
         models = load_models(settings)
-    except (WeightsError, ModelFolderError) as exc:
+    except (WeightsError, ModelFolderError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = 0

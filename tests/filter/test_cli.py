@@ -72,6 +72,8 @@ def test_every_model_folder_or_the_chosen_ones(
             "detector weights not found: weights/missing.pt",
         ),
         ("one", ["--classifier", "DETECTOR"], "are a detect model, not a classify model"),
+        ("one", ["--classifier", "models/typo.pt"], "classifier weights not found: models/typo.pt"),
+        ("one", ["--device", "cuda:7"], "--device 'cuda:7': PyTorch sees"),
         ("one", ["--batch", "0"], "argument --batch: must be an integer >= 1, got '0'"),
         ("one", ["--workers", "0"], "argument --workers: must be an integer >= 1, got '0'"),
         ("one", ["--front-conf", "2"], "argument --front-conf: must be a number >= 0 and <= 1"),
