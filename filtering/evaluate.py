@@ -16,6 +16,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.weights import WeightsError, load_yolo
@@ -24,7 +25,7 @@ FALLBACK_IMGSZ = 224  # for weights that do not record their training size: run.
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="filtering/evaluate.py", description=__doc__.splitlines()[0])
+    p = BriefParser(prog="filtering/evaluate.py", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="folder of <class>/*.jpg crops")
     p.add_argument(
         "--weights",

@@ -17,6 +17,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.arguments import BriefParser
 from filtering.exporting.build import Exported, run_export
 from filtering.exporting.card import images
 from filtering.exporting.options import CROPS, EXPORTABLE_SETS, PHOTOS, ExportError, ExportOptions
@@ -46,7 +47,7 @@ def _fraction(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None) -> ExportOptions:
-    p = argparse.ArgumentParser(prog="filtering/export.py", description=__doc__.splitlines()[0])
+    p = BriefParser(prog="filtering/export.py", description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, help="a model folder under <data>/final/")
     p.add_argument("--out", type=Path, required=True, help="the export folder (new or empty)")
     p.add_argument(

@@ -23,10 +23,11 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
             "then train the classifier on those labels:",
             f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}",
         ]
+    steps = []
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
         review = f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))}"
-        return ["next: review the sets:", review, *_label_rejections(final, records)]
-    return []
+        steps += ["next: review the sets:", review]
+    return steps + _label_rejections(final, records)
 
 
 def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
@@ -36,7 +37,7 @@ def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
     if not rejected:
         return []
     return [
-        f"and label the {rejected:,} crop(s) the classifier rejected that are front views:",
+        f"label the {rejected:,} crop(s) the classifier rejected that are front views:",
         f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label "
         "--sets not_front",
     ]

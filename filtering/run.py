@@ -18,6 +18,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.arguments import BriefParser
 from filtering.batch import Models
 from filtering.device import DeviceError, check_device
 from filtering.images import list_images
@@ -34,7 +35,7 @@ DEFAULTS = FilterSettings()
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str] | None]:
-    p = argparse.ArgumentParser(prog="filtering/run.py", description=__doc__.splitlines()[0])
+    p = BriefParser(prog="filtering/run.py", description=__doc__.splitlines()[0])
     p.add_argument("--model", action="append", help="a model folder under raw/ (repeatable)")
     for setting in declared():
         p.add_argument(option(setting.name), **_argument(setting))

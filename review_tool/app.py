@@ -15,6 +15,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put review_tool/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.arguments import BriefParser
 from filtering.classes import NOT_FRONT
 from filtering.records import SETS
 from review_tool.decisions import LABEL, REVIEW
@@ -49,7 +50,7 @@ def _count(low: int, high: int) -> Callable[[str], int]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="review_tool", description=__doc__.splitlines()[0])
+    p = BriefParser(prog="review_tool", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, nargs="?", help="a data/final/<model> folder")
     p.add_argument("--label", action="store_true", help="label crops front/front_angled/other")
     p.add_argument("--labels", type=Path, help="label output (default <data>/labels/<model>)")
