@@ -65,13 +65,19 @@ class Detector:
             results = self.model.predict(
                 [images[i] for i in indices],
                 classes=list(VEHICLE_CLASSES),
-                conf=self.settings.detector_conf,
+                conf=lowest_conf(self.settings),
                 imgsz=self.settings.detector_imgsz,
                 device=self.settings.device,
                 verbose=False,
             )
             found.update(zip(indices, map(_boxes, results), strict=True))
         return [found[i] for i in range(len(images))]
+
+
+def lowest_conf(settings: FilterSettings) -> float:
+    """The least confident box `main_vehicle` may use: a weak box stands in when no box is sure."""
+    weak = settings.weak_vehicle_conf
+    return min(settings.detector_conf, weak) if weak > 0 else settings.detector_conf
 
 
 def _same_size(images: Sequence[Image.Image]) -> dict[tuple[int, int], list[int]]:
@@ -100,16 +106,23 @@ _CUT_SIDE_WEIGHT = 0.5
 def main_vehicle(boxes: Sequence[Box], size: tuple[int, int], settings: FilterSettings) -> Box:
     """The photo's main vehicle, or a `NoVehicle` naming why it has none that shows a car view.
 
-    The main one is the largest, a box cut by a left or right edge counting half. It is
-    rejected only when it is no car view: too small (a car in the background) or a detail (the
-    box runs through the top edge to the bottom or to both sides: no car's roof reaches the top
-    of a photo of the whole car). A car merely touching the frame is kept; `framing_doubts` says
-    why it may not be a sure view.
+    The main one is the largest of the boxes at `detector_conf`, a box cut by a left or right
+    edge counting half. It is rejected only when it is no car view: too small (a car in the
+    background) or a detail (the box runs through the top edge to the bottom or to both sides:
+    no car's roof reaches the top of a photo of the whole car). A car merely touching the frame
+    is kept; `framing_doubts` says why it may not be a sure view. When no box is that sure, the
+    largest weak box (at `weak_vehicle_conf`) stands in if it covers `doubt_box_area` of the
+    photo: an unusual view the detector half recognises (from above, a front filling the photo)
+    is for a person to judge; a small weak box is no car found.
     """
-    if not boxes:
+    sure = [b for b in boxes if b.conf >= settings.detector_conf]
+    weak = [b for b in boxes if _is_weak(b, settings)]
+    if not sure and not weak:
         raise NoVehicle("no_vehicle")
     width, height = size
-    box = max(boxes, key=lambda b: _weight(b, size, settings.edge_margin))
+    box = max(sure or weak, key=lambda b: _weight(b, size, settings.edge_margin))
+    if not sure and box.area < settings.doubt_box_area * width * height:
+        raise NoVehicle("no_vehicle", box)
     if box.area < settings.min_box_area * width * height:
         raise NoVehicle("vehicle_too_small", box)
     if _is_detail(touched_sides(box, size, settings.edge_margin)):
@@ -121,13 +134,20 @@ def framing_doubts(box: Box, size: tuple[int, int], settings: FilterSettings) ->
     """Reasons a kept box is not a sure straight view of a whole car: such a crop may still be a
     front, but goes to questionable rather than clean. A box touching the bottom edge is no
     doubt (the wheels or the bumper reach it; the view is whole); one touching a side may have
-    lost the front, so a person should look."""
+    lost the front, so a person should look; so should a box the detector is unsure of."""
     width, height = size
     doubts = [f"cut_{side}" for side in touched_sides(box, size, settings.edge_margin)]
     doubts = [doubt for doubt in doubts if doubt != "cut_bottom"]
     if box.area < settings.doubt_box_area * width * height:
         doubts.append("small_vehicle")
+    if box.conf < settings.detector_conf:
+        doubts.append("weak_vehicle")  # the detector is not sure it is a car
     return tuple(doubts)
+
+
+def _is_weak(box: Box, settings: FilterSettings) -> bool:
+    weak = settings.weak_vehicle_conf
+    return 0 < weak <= box.conf < settings.detector_conf
 
 
 def touched_sides(box: Box, size: tuple[int, int], margin: float) -> tuple[str, ...]:

@@ -56,6 +56,16 @@ class FilterSettings:
     threads: int = number(0, 0, math.inf, "inference threads (0: one per core)")
     # The detector's own threshold: COCO boxes under 0.25 are mostly wrong on marketplace photos.
     detector_conf: float = number(0.25, 0, 1, "detector confidence threshold")
+    # A photo with no box at --detector-conf still gives its largest weak box of at least this
+    # confidence, if it is large (--doubt-box-area), to questionable only (doubt `weak_vehicle`):
+    # cars seen from above and close fronts filling the photo are found at 0.19 to 0.24.
+    weak_vehicle_conf: float = number(
+        0.15,
+        0,
+        1,
+        "a large box this confident, when none reaches --detector-conf, goes to "
+        "questionable (0: off)",
+    )
     # Chosen by benchmarks/filtering.py: close fronts that fill the photo are found at 416 and
     # missed at 640, in under half the time.
     detector_imgsz: int = number(416, 32, math.inf, "detector input size")

@@ -96,6 +96,7 @@ class DetectStage(BatchStage):
         "cut_right": ("edge_margin",),
         "cut_top": ("edge_margin",),
         "small_vehicle": ("doubt_box_area",),
+        "weak_vehicle": ("weak_vehicle_conf",),
     }
     fields: ClassVar[tuple[str, ...]] = (
         "box",

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from filtering.detect import Box, Detector, NoVehicle, crop, framing_doubts, main_vehicle
+from filtering.detect import (
+    Box,
+    Detector,
+    NoVehicle,
+    crop,
+    framing_doubts,
+    lowest_conf,
+    main_vehicle,
+)
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
 from tests.filter.scenes import bus_scene, empty_scene
@@ -80,6 +88,10 @@ CUT_BESIDE = [_real(0, 163.2, 452.2, 673.3, 0.844), _real(300.6, 145.3, 849.1, 5
 ON_TRACK = [_real(338.1, 326.8, 708.7, 456.6, 0.816)]
 IN_STREET = [_real(326.4, 312.6, 777.0, 484.0, 0.906), _real(555.2, 283.1, 814.7, 424.5, 0.608)]
 BUMPER_OUT = [_real(21.5, 243.8, 1006.1, 665.9, 0.933)]
+# Found at 416 px below --detector-conf only: a car seen from above (car 0.24, bus 0.21), and
+# the other photo from above, whose one box (0.011) fills the whole frame.
+FROM_ABOVE = [_real(403, 36, 939, 403, 0.24), _real(403, 34, 938, 403, 0.212, "bus")]
+TOP_DOWN_FILLED = [_real(0, 0, 1023, 563, 0.011)]
 REAR_TRUCK = [
     _real(8.1, 175.1, 986.7, 602.6, 0.466, "truck"),
     _real(7.9, 178.4, 988.3, 601.2, 0.871),
@@ -109,6 +121,8 @@ REAR_TRUCK = [
         ("front_three_quarter/2883154610_6d0045fae6_b.jpg", BUMPER_OUT, (1024, 768), 0, ()),
         # one car seen as a truck too: the larger box; its left end 8 px from the edge
         ("rear/3935506954_d745b3dbd7_b.jpg", REAR_TRUCK, (1024, 683), 0, ("cut_left",)),
+        # no box at 0.25: the larger weak one (the bus reading, 2 px taller), for a person to judge
+        ("other/6822615599_18d9915317_b.jpg", FROM_ABOVE, (1024, 576), 1, ("weak_vehicle",)),
     ],
 )
 def test_the_main_vehicle_of_real_photos(
@@ -133,6 +147,39 @@ def test_the_main_vehicle_of_real_photos(
     ],
 )
 def test_main_vehicle_rules(boxes: list[Box], expected: str | Box) -> None:
+    _decides(boxes, expected)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        ([_box(100, 900, conf=0.2)], _box(100, 900, conf=0.2)),  # large and weak: kept
+        ([_box(100, 900, conf=0.1)], "no_vehicle"),  # under --weak-vehicle-conf 0.15
+        ([_box(400, 700, 300, 500, conf=0.2)], "no_vehicle"),  # weak and 7.5 %: no car found
+        # a sure box, however small, wins over a large weak one: the usual rules decide
+        ([_box(100, 900, conf=0.2), _box(450, 500, conf=0.3)], "vehicle_too_small"),
+        ([_box(0, 1000, 0, 800, conf=0.2)], "vehicle_cut_off"),  # weak and a detail
+        ([_box(200, 700, conf=0.2), _box(100, 900, conf=0.16)], _box(100, 900, conf=0.16)),
+    ],
+)
+def test_a_weak_box_stands_in_only_when_none_is_sure(boxes: list[Box], expected: str | Box) -> None:
+    _decides(boxes, expected)
+
+
+def test_weak_boxes_are_off_at_zero() -> None:
+    off = FilterSettings(weak_vehicle_conf=0)
+    with pytest.raises(NoVehicle, match="no_vehicle"):
+        main_vehicle([_box(100, 900, conf=0.2)], (1000, 800), off)
+    assert lowest_conf(off) == off.detector_conf == 0.25
+    assert lowest_conf(SETTINGS) == 0.15  # the detector is asked down to the weak floor
+
+
+def test_the_photo_filled_from_above_stays_a_miss() -> None:
+    with pytest.raises(NoVehicle, match="no_vehicle"):
+        main_vehicle(TOP_DOWN_FILLED, (1024, 576), SETTINGS)
+
+
+def _decides(boxes: list[Box], expected: str | Box) -> None:
     if isinstance(expected, Box):
         assert main_vehicle(boxes, (1000, 800), SETTINGS) == expected
         return
@@ -152,6 +199,8 @@ def test_main_vehicle_rules(boxes: list[Box], expected: str | Box) -> None:
         (_box(100, 900, 0, 500), ("cut_top",)),
         (_box(400, 700, 300, 500), ("small_vehicle",)),  # 7.5 % of the photo
         (_box(0, 300, 300, 500), ("cut_left", "small_vehicle")),
+        (_box(100, 900, conf=0.2), ("weak_vehicle",)),  # under --detector-conf: never clean
+        (_box(0, 300, 300, 500, conf=0.2), ("cut_left", "small_vehicle", "weak_vehicle")),
     ],
 )
 def test_framing_doubts(box: Box, doubts: tuple[str, ...]) -> None:
