@@ -55,7 +55,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--recipes", default="train,plain", help="comma-separated: train, plain")
     p.add_argument("--train-args", default="", help="extra options for filtering/train.py")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "quality.json")
-    return p.parse_args()
+    p.add_argument("--work", type=Path, help="keep the work folder here (must not exist)")
+    args = p.parse_args()
+    # The steps run in their own folders: paths given relative to here must still find their files.
+    args.detector, args.weights = (_absolute(w) for w in (args.detector, args.weights))
+    return args
+
+
+def _absolute(weights: str) -> str:
+    return str(Path(weights).resolve()) if Path(weights).exists() else weights
 
 
 def photos_by_view(folder: Path) -> dict[str, list[Path]]:
@@ -169,8 +177,12 @@ def run_loop(args: Any, work: Path) -> dict[str, Any]:
 
 def main() -> None:
     args = parse_args()
-    with tempfile.TemporaryDirectory(prefix="scars-quality-") as work_dir:
-        results = run_loop(args, Path(work_dir))
+    if args.work is not None:
+        args.work.mkdir(parents=True)  # kept for a look at the logs and crops
+        results = run_loop(args, args.work)
+    else:
+        with tempfile.TemporaryDirectory(prefix="scars-quality-") as work_dir:
+            results = run_loop(args, Path(work_dir))
     results["settings"] = {k: str(v) for k, v in vars(args).items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")

@@ -44,6 +44,7 @@ REPORT_STEM = "front_classifier_report"
 _OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("epochs", positive_int, "epochs of each training run (fixed: no epoch is chosen)"),
     ("folds", at_least_two, "cross-validation folds for the held-back predictions"),
+    ("repeats", positive_int, "rounds of cross-validation whose heads together are the model"),
     ("precision", fraction, "clean's precision target; the front threshold is chosen for it"),
     ("imgsz", positive_int, "input size in pixels, recorded in the weights for run.py"),
     ("batch", positive_int, "images per training step"),
@@ -98,12 +99,11 @@ def run(settings: TrainSettings) -> int:
         found = add_reviews_aloud(found, settings.reviewed)
     folds = k_folds(found.items, CLASSIFIER_CLASSES, settings.folds, settings.seed)
     print(
-        f"training: {settings.folds}-fold cross-validation, then all {len(found.items)} crops, "
-        f"{settings.epochs} epochs each; Ultralytics' output: {settings.log_path}"
+        f"training: {_plan(settings, len(found.items))}; Ultralytics' output: {settings.log_path}"
     )
     began = time.perf_counter()
     with output_to(settings.log_path) as console:
-        progress = Progress(console, (settings.folds + 1) * settings.epochs)
+        progress = Progress(console, _runs(settings) * settings.epochs)
         trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
     progress.finish()
     print(f"starting weights: {trained.start}")
@@ -114,6 +114,25 @@ def run(settings: TrainSettings) -> int:
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {trained.weights}")
     return 0
+
+
+def _plan(settings: TrainSettings, crops: int) -> str:
+    if settings.train_backbone:
+        return (
+            f"{settings.folds}-fold cross-validation, then all {crops} crops, "
+            f"{settings.epochs} epochs each"
+        )
+    return (
+        f"{settings.repeats} x {settings.folds}-fold cross-validation of the head on {crops} "
+        f"crops' features, {settings.epochs} epochs each; the {_runs(settings)} heads are the model"
+    )
+
+
+def _runs(settings: TrainSettings) -> int:
+    """Training runs of one call: the fold models (and the model on all crops, or the repeats)."""
+    if settings.train_backbone:
+        return settings.folds + 1
+    return settings.folds * settings.repeats
 
 
 def _facts(

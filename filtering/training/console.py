@@ -62,16 +62,26 @@ class Progress:
         model.add_callback("on_train_epoch_end", self._epoch_done)
 
     def _epoch_done(self, trainer: Any) -> None:
+        self._show(
+            int(trainer.epoch) + 1, int(trainer.epochs), f", loss {_loss(trainer.tloss):.3f}"
+        )
+
+    def epochs_done(self, name: str, epochs: int) -> None:
+        """A run of `epochs` epochs called `name`, done at once (a head on cached features)."""
+        self.name = name
+        self.done += epochs - 1
+        self._show(epochs, epochs, "")
+        self.run_began = time.perf_counter()
+
+    def _show(self, epoch: int, epochs: int, loss: str) -> None:
         self.done += 1
-        loss = _loss(trainer.tloss)
-        epoch, epochs = int(trainer.epoch) + 1, int(trainer.epochs)
         if self.tty:
-            where = f"{self.name}: epoch {epoch}/{epochs}, loss {loss:.3f}"
+            where = f"{self.name}: epoch {epoch}/{epochs}{loss}"
             self.console.write(f"\r{self._bar()} {where}  ")
             self.console.flush()
         elif epoch == epochs:
             seconds = time.perf_counter() - self.run_began
-            line = f"{self.name}: {epochs} epochs, {seconds:.0f} s, loss {loss:.3f}"
+            line = f"{self.name}: {epochs} epochs, {seconds:.0f} s{loss}"
             print(line, file=self.console)
 
     def _bar(self) -> str:

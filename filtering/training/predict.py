@@ -1,4 +1,5 @@
-"""Asking a classifier about labelled images, in batches, the way run.py's classifier is asked."""
+"""Asking a classifier about labelled images, in batches, the way run.py's classifier is asked
+(each crop and its mirror, their probabilities averaged)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from filtering.training.labelled import Item
 
@@ -22,19 +25,19 @@ class Prediction:
 
 def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[Prediction]:
     """One prediction per item, in order."""
+    from filtering.classify import flip_averaged  # run.py's own way of asking
+
     out: list[Prediction] = []
     for chunk in _chunks(items, BATCH):
-        sources = [str(item.path) for item in chunk]
-        results = model.predict(
-            sources, imgsz=imgsz, device=device, batch=len(chunk), verbose=False
-        )
-        for item, result in zip(chunk, results, strict=True):
-            predicted = result.names[result.probs.top1]
-            # Rounded as run.py's classifier rounds: a threshold calibrated on these confidences
-            # routes the crops exactly as the recount says.
-            conf = round(float(result.probs.top1conf), 4)
-            out.append(Prediction(item.path, item.label, predicted, conf))
+        verdicts = flip_averaged(model, [_rgb(item.path) for item in chunk], imgsz, device)
+        for item, verdict in zip(chunk, verdicts, strict=True):
+            out.append(Prediction(item.path, item.label, verdict.label, verdict.conf))
     return out
+
+
+def _rgb(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")
 
 
 def _chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:

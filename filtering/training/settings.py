@@ -32,6 +32,9 @@ class TrainSettings:
     seed: int = 0  # the folds, the oversampling and Ultralytics' own randomness
     # Cross-validation folds whose held-back predictions give the report and the calibration.
     folds: int = 2
+    # Rounds of cross-validation (new folds each) for head-only training: every round adds one
+    # held-back prediction per crop to average and `folds` heads to the kept ensemble.
+    repeats: int = 1
     precision: float = 0.98  # clean's precision target: the front threshold is chosen for it
     device: str = "cpu"
     workers: int = 2  # image loading processes on a GPU (Ultralytics loads in-process on a CPU)

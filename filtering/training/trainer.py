@@ -1,10 +1,12 @@
-"""Training: k-fold cross-validation for held-back predictions, then the model on every crop.
+"""Training: held-back predictions from cross-validation, and the model that is kept.
 
-Each fold's model trains on the other folds and predicts its own: every crop gets a prediction
-from a model that never saw it, for the report and the calibration of the front threshold. The
-model that is kept trains on all crops with the same settings, for the same fixed number of
-epochs. Ultralytics runs in a work folder; the kept weights are copied to their place under a
-temporary name and renamed, so run.py never loads half a file.
+Head only (the default): the cross-validated heads on cached features are the kept model, merged
+into one (ensemble.py). With the backbone trained: each fold's model trains on the other folds
+and predicts its own, then the kept model trains on all crops with the same settings, for the
+same fixed number of epochs. Either way every crop gets a prediction from a model that never saw
+it, for the report and the calibration of the front threshold. Ultralytics runs in a work folder;
+the kept weights are put in place under a temporary name and renamed, so run.py never loads half
+a file.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from filtering.files import write_atomic
 from filtering.training.console import Progress
+from filtering.training.ensemble import train_heads
 from filtering.training.labelled import Item
 from filtering.training.predict import Prediction, predict
 from filtering.training.settings import TrainSettings, ultralytics_args
@@ -31,7 +33,8 @@ from filtering.weights import WeightsError, load_yolo, use_threads
 class Trained:
     weights: Path
     start: str  # the starting weights, as the user is told
-    train_counts: dict[str, int]  # crops per class the kept model trained on, after balancing
+    # Crops per class the kept model (head only: each of its heads) trained on, after balancing.
+    train_counts: dict[str, int]
     held_back: list[Prediction]  # every crop, predicted by the fold model that did not see it
 
 
@@ -42,8 +45,12 @@ def train(
     classes: Sequence[str],
     progress: Progress,
 ) -> Trained:
-    """Cross-validate over `folds`, then train on all `items`; the weights end up at
-    `settings.weights_path`."""
+    """Cross-validate over `folds` (then train on all `items` when the backbone learns too); the
+    weights end up at `settings.weights_path`."""
+    if not settings.train_backbone:
+        chosen = choose_start(settings.weights, settings.seed)
+        held, counts = train_heads(settings, items, classes, chosen, progress)
+        return Trained(settings.weights_path, chosen.description, counts, held)
     held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)
@@ -73,19 +80,11 @@ def _fit(
     write_layout(work / "split", "val", _one_per_class(items, classes), classes)
     start = choose_start(settings.weights, settings.seed)
     progress.watch(start.model, name)
-    args = ultralytics_args(settings, work / "split", work / "runs")
-    if not settings.train_backbone:
-        args["freeze"] = _backbone_layers(start.model)
-    start.model.train(**args)
+    start.model.train(**ultralytics_args(settings, work / "split", work / "runs"))
     last = Path(start.model.trainer.last)
     if not last.is_file():
         raise WeightsError(f"training ended without weights (no {last})")
     return last, start.description, dict(Counter(item.label for item in train_items))
-
-
-def _backbone_layers(model: Any) -> int:
-    """How many layers come before the classification head (the last layer)."""
-    return len(model.model.model) - 1
 
 
 def _one_per_class(items: Sequence[Item], classes: Sequence[str]) -> list[Item]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from filtering.classify import Classifier, Verdict, route
+from filtering.classify import Classifier, Verdict, flip_averaged, route
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
@@ -63,3 +64,59 @@ def test_a_missing_classifier_file_is_named(tmp_path: Path) -> None:
 def test_an_empty_batch_asks_nothing(tiny_classifier: Path) -> None:
     classify = Classifier.from_weights(FilterSettings(classifier=tiny_classifier))
     assert classify([]) == []
+
+
+class _Probs:
+    def __init__(self, data: list[float]) -> None:
+        import torch
+
+        self.data = torch.tensor(data)
+
+
+class _Result:
+    def __init__(self, data: list[float]) -> None:
+        self.names = {0: "front", 1: "front_angled", 2: "other"}
+        self.probs = _Probs(data)
+
+
+class _SidedModel:
+    """A stand-in classifier that answers by which half of the image is brighter: sure of a
+    `front` when the left half is, leaning to `front_angled` when the right half is."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    def predict(self, views: list[Image.Image], **options: object) -> list[_Result]:
+        self.asked.append(len(views))
+        return [_Result(self._answer(view)) for view in views]
+
+    @staticmethod
+    def _answer(view: Image.Image) -> list[float]:
+        grey = view.convert("L")
+        half = grey.width // 2
+        left = grey.crop((0, 0, half, grey.height)).resize((1, 1), Image.BOX).getpixel((0, 0))
+        right = grey.crop((half, 0, grey.width, grey.height)).resize((1, 1), Image.BOX)
+        return [0.7, 0.1, 0.2] if left > right.getpixel((0, 0)) else [0.1, 0.5, 0.4]
+
+
+def _left_lit(width: int = 40, height: int = 20) -> Image.Image:
+    image = Image.new("RGB", (width, height), (0, 0, 0))
+    image.paste((255, 255, 255), (0, 0, width // 2, height))
+    return image
+
+
+def test_a_verdict_averages_the_crop_and_its_mirror() -> None:
+    model = _SidedModel()
+    verdicts = flip_averaged(
+        model, [_left_lit(), _left_lit().transpose(Image.FLIP_LEFT_RIGHT)], 64, "cpu"
+    )
+    # One look says front 0.7 (or front_angled 0.5); the crop and its mirror together say front
+    # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
+    assert verdicts == [Verdict("front", 0.4), Verdict("front", 0.4)]
+    assert model.asked == [4]  # both crops and both mirrors in one batch
+
+
+def test_flip_averaging_asks_nothing_of_no_crops() -> None:
+    model = _SidedModel()
+    assert flip_averaged(model, [], 64, "cpu") == []
+    assert model.asked == []

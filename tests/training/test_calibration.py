@@ -43,16 +43,24 @@ def recount(rows: list[tuple[str, str, float]], threshold: float) -> tuple[int, 
     return len(clean), clean.count("front")
 
 
+def bound(right: int, n: int, z: float = 1.6449) -> float:
+    """Wilson's lower bound of a share (one-sided 95 %), written out here as the recount."""
+    p = right / n
+    return (p + z**2 / (2 * n) - z * (p * (1 - p) / n + z**2 / (4 * n**2)) ** 0.5) / (1 + z**2 / n)
+
+
+# TABLE's thresholds, by the recount: 0.99 1 of 1 (bound 0.270), 0.97 2 of 2 (0.425), 0.91 2 of 3
+# (0.254), 0.90 3 of 4 (0.356), 0.85 4 of 5 (0.435), 0.72 4 of 6 (0.347), 0.60 5 of 7 (0.409).
 @pytest.mark.parametrize(
     ("target", "threshold", "clean", "fronts_in_clean"),
     [
-        (0.98, 0.97, 2, 2),  # only above the confident rear is clean all fronts
-        (0.75, 0.85, 5, 4),  # 4 of 5: the rear is let in, the angled front not
-        (0.70, 0.60, 7, 5),  # 5 of 7 at the lowest front: the most fronts at that precision
-        (0.60, 0.60, 7, 5),
+        (0.43, 0.85, 5, 4),  # 4 of 5 is surer than 2 of 2: the rear at 0.91 is a price paid
+        (0.42, 0.85, 5, 4),  # the lowest threshold that meets it, not the first from the top
+        (0.40, 0.60, 7, 5),  # 5 of 7 at the lowest front: the most fronts at that bound
+        (0.25, 0.60, 7, 5),
     ],
 )
-def test_the_lowest_threshold_that_meets_the_target(
+def test_the_lowest_threshold_whose_lower_bound_meets_the_target(
     target: float, threshold: float, clean: int, fronts_in_clean: int
 ) -> None:
     chosen = calibrate(predictions(TABLE), target)
@@ -60,13 +68,32 @@ def test_the_lowest_threshold_that_meets_the_target(
     assert recount(TABLE, threshold) == (clean, fronts_in_clean)
     assert (chosen.clean, chosen.clean_fronts, chosen.fronts) == (clean, fronts_in_clean, 6)
     assert chosen.precision == round(fronts_in_clean / clean, 4)
+    assert chosen.precision_bound == round(bound(fronts_in_clean, clean), 4)
     assert chosen.recall == round(fronts_in_clean / 6, 4)
     assert chosen.met
     # Every lower candidate threshold misses the target, by the recount.
     for _, predicted, conf in TABLE:
         if predicted == "front" and conf < threshold:
-            n, right = recount(TABLE, conf)
-            assert right / n < target
+            assert bound(*recount(TABLE, conf)[::-1]) < target
+
+
+@pytest.mark.parametrize("n", [1, 4, 10, 150])
+def test_all_fronts_are_not_taken_for_certain(n: int) -> None:
+    """n of n: Wilson's bound is n / (n + z^2), far below 1 for a handful."""
+    rows = [("front", "front", 0.9)] * n
+    chosen = calibrate(predictions(rows), 0.98)
+    assert chosen.precision == 1.0
+    assert chosen.precision_bound == round(n / (n + 1.6449**2), 4)
+    assert chosen.met == (n >= 150)  # 0.98 needs some 150 fronts without a mistake
+    assert chosen.front_conf == 0.9  # met or not, every front goes to clean
+
+
+def test_a_target_the_bound_misses_takes_the_most_precise_and_says_so() -> None:
+    chosen = calibrate(predictions(TABLE), 0.98)
+    assert (chosen.front_conf, chosen.clean, chosen.clean_fronts) == (0.97, 2, 2)
+    assert not chosen.met
+    assert "at least 0.425 at 95 % confidence" in chosen.describe()
+    assert "was not reached" in chosen.describe()
 
 
 def test_a_target_no_threshold_meets_takes_the_most_precise() -> None:
@@ -100,10 +127,10 @@ def test_a_broken_file_is_no_calibration(tmp_path: Path, text: str) -> None:
 
 
 def test_describe_names_threshold_precision_and_recall() -> None:
-    line = Calibration(0.97, 0.98, 1.0, 0.3333, 2, 2, 6, True).describe()
+    line = Calibration(0.97, 0.4, 1.0, 0.3333, 2, 2, 6, True, 0.425).describe()
     assert line == (
-        "front threshold 0.9700: expected clean precision 1.000 (2 of 2), "
-        "recall 0.333 (2 of 6 fronts)"
+        "front threshold 0.9700: expected clean precision 1.000 (2 of 2, at least 0.425 at 95 % "
+        "confidence), recall 0.333 (2 of 6 fronts)"
     )
 
 

@@ -52,10 +52,12 @@ def test_every_crop_is_predicted_once_by_the_cross_validation(trained: TrainedRu
     assert set(labelled) <= set(names)
     assert [report["per_class"][c]["images"] for c in CLASSIFIER_CLASSES] == [18, 17, 18]
     assert report["train_images"] == {"front": 18, "front_angled": 17, "other": 18}
-    assert report["train_images_balanced"] == dict.fromkeys(CLASSIFIER_CLASSES, 18)
-    assert "training: 2-fold cross-validation, then all 53 crops, 4 epochs each" in (
-        trained.result.stdout
-    )
+    # Each of the heads that are the model trained on one fold's other half, balanced: 9 per class.
+    assert report["train_images_balanced"] == dict.fromkeys(CLASSIFIER_CLASSES, 9)
+    assert (
+        "training: 1 x 2-fold cross-validation of the head on 53 crops' features, 4 epochs each; "
+        "the 2 heads are the model"
+    ) in trained.result.stdout
 
 
 def test_the_calibration_is_a_recount_of_the_held_back_predictions(trained: TrainedRun) -> None:
@@ -78,12 +80,12 @@ def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: Train
     out = trained.result.stdout
     assert "\x1b" not in out and "\r" not in out  # no colour codes, no redrawn bars
     assert len(out.splitlines()) <= 20
-    assert "cross-validation 1/2: 4 epochs" in out and "all crops: 4 epochs" in out
+    assert "round 1/1, fold 1/2: 4 epochs" in out and "round 1/1, fold 2/2: 4 epochs" in out
     log = trained.out / "front_classifier_training.log"
     assert f"Ultralytics' output: {log}" in out
     text = log.read_text()
-    assert "Epoch" in text and "epochs completed" in text  # Ultralytics' own lines
-    assert "epochs completed" not in out + trained.result.stderr
+    assert "Transferred" in text and "summary" in text  # Ultralytics' own lines
+    assert "Transferred" not in out + trained.result.stderr
 
 
 def test_the_labelled_folder_is_left_as_it_was(trained: TrainedRun) -> None:

@@ -1,0 +1,102 @@
+"""Head-only training: cross-validated heads on cached features, kept together as the model.
+
+The backbone's features are computed once per crop (features.py). `repeats` rounds of k-fold
+cross-validation each train one head per fold on the other folds. Every crop's held-back
+prediction is the mean, over the rounds, of the heads that did not see it; the kept model is all
+the heads merged into one (head.py). So the threshold is calibrated on predictions of the same
+kind the kept model makes (an average of heads, flip-averaged as run.py does), not on fold models
+while a different model, trained on all crops, is used.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from filtering.files import write_atomic
+from filtering.training.console import Progress
+from filtering.training.features import backbone_features
+from filtering.training.head import fit_head, head_logits, merge_heads
+from filtering.training.labelled import Item
+from filtering.training.predict import Prediction
+from filtering.training.settings import TrainSettings
+from filtering.training.split import balanced, k_folds
+
+
+def train_heads(
+    settings: TrainSettings,
+    items: Sequence[Item],
+    classes: Sequence[str],
+    start: Any,
+    progress: Progress,
+) -> tuple[list[Prediction], dict[str, int]]:
+    """Train the heads, put the merged one into `start` and write it to `settings.weights_path`;
+    the held-back predictions and the crops per class one head trained on, after balancing."""
+    import torch
+
+    network = _classifier_of(start.model, len(classes))
+    features = backbone_features(network, [item.path for item in items], settings.imgsz)
+    labels = torch.tensor([classes.index(item.label) for item in items])
+    position = {item: k for k, item in enumerate(items)}
+    template = network.model[-1]
+    heads, summed = [], torch.zeros(len(items), 2, len(classes))
+    counts: Counter[str] = Counter()
+    for repeat in range(settings.repeats):
+        seed = settings.seed + repeat
+        for k, fold in enumerate(k_folds(items, classes, settings.folds, seed), 1):
+            name = f"round {repeat + 1}/{settings.repeats}, fold {k}/{settings.folds}"
+            train_items = balanced(fold.train, classes, seed) if settings.balance else fold.train
+            order = [position[item] for item in train_items]
+            head = fit_head(
+                template, features, labels, order, settings.epochs, settings.batch, seed * 100 + k
+            )
+            progress.epochs_done(name, settings.epochs)
+            held = torch.tensor([position[item] for item in fold.val])
+            summed[held] += head_logits(head, features[held])
+            heads.append(head)
+            counts = Counter(item.label for item in train_items)
+    network.model[-1] = merge_heads(heads)
+    _save(start.model, network, classes, settings)
+    return _predictions(items, classes, summed / settings.repeats), dict(counts)
+
+
+def _classifier_of(model: Any, classes: int) -> Any:
+    """The ClassificationModel inside an Ultralytics YOLO, with a head of `classes` outputs."""
+    from ultralytics.nn.tasks import ClassificationModel
+
+    network = model.model
+    ClassificationModel.reshape_outputs(network, classes)
+    for parameter in network.parameters():
+        parameter.requires_grad_(False)
+    return network
+
+
+def _predictions(items: Sequence[Item], classes: Sequence[str], logits: Any) -> list[Prediction]:
+    """Flip-averaged probabilities, as run.py's classifier averages a crop and its mirror."""
+    probabilities = logits.softmax(-1).mean(1)
+    out = []
+    for item, probs in zip(items, probabilities, strict=True):
+        top = int(probs.argmax())
+        out.append(Prediction(item.path, item.label, classes[top], round(float(probs[top]), 4)))
+    return out
+
+
+def _save(model: Any, network: Any, classes: Sequence[str], settings: TrainSettings) -> None:
+    """An Ultralytics checkpoint that `YOLO(path)` loads as a classifier at `settings.imgsz`."""
+    import copy
+
+    import torch
+    import ultralytics
+
+    network.names = dict(enumerate(classes))
+    network.args = {"task": "classify", "imgsz": settings.imgsz}
+    checkpoint = {
+        "model": copy.deepcopy(network).half(),
+        "train_args": {"task": "classify", "imgsz": settings.imgsz, "epochs": settings.epochs},
+        "date": datetime.now().astimezone().isoformat(),
+        "version": ultralytics.__version__,
+    }
+    write_atomic(settings.weights_path, lambda partial: torch.save(checkpoint, partial))
+    model.model = network

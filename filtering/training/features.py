@@ -1,0 +1,50 @@
+"""The frozen backbone's features of each labelled crop, computed once.
+
+Only the classification head learns (see README), so the backbone gives every crop the same
+feature map in every epoch: computing it once, for the crop as it is and mirrored, turns each
+epoch into a pass over a small tensor instead of a pass through the whole network. The crops are
+prepared exactly as Ultralytics prepares an image for a classification prediction (resize of the
+shorter side, centre crop, scale to 0..1), so the head learns on what run.py's classifier sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+BATCH = 32  # crops per backbone pass: enough to amortise it, little memory
+
+
+def backbone_features(network: Any, paths: Sequence[Path], imgsz: int) -> Any:
+    """A tensor (crops, 2 views, channels, height, width): each crop's backbone output, as it is
+    (view 0) and mirrored (view 1). `network` is an Ultralytics ClassificationModel."""
+    import torch
+    from ultralytics.data.augment import classify_transforms
+
+    prepare = classify_transforms(imgsz)
+    layers = list(network.model)[:-1]  # everything before the Classify head
+    network.eval()
+    out = []
+    with torch.inference_mode():
+        for chunk in _chunks(paths, BATCH):
+            images = [_rgb(path) for path in chunk]
+            views = images + [ImageOps.mirror(image) for image in images]
+            x = torch.stack([prepare(view) for view in views]).float()
+            for layer in layers:
+                x = layer(x)
+            plain, mirrored = x[: len(chunk)], x[len(chunk) :]
+            out.append(torch.stack((plain, mirrored), dim=1))
+    return torch.cat(out).clone()
+
+
+def _rgb(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")
+
+
+def _chunks(paths: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
+    for first in range(0, len(paths), size):
+        yield paths[first : first + size]
