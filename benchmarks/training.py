@@ -6,10 +6,11 @@
 Training: `filtering.training.trainer.train` with the shipped settings (augmentation, balancing,
 cross-validation, then all crops) on real photos labelled by their view folder (front ->
 front, front_three_quarter -> front_angled, the rest -> other; up to --per-class each), from the
-detector's backbone; the time of each epoch is taken from Ultralytics' own epoch callbacks, and
-the whole training's seconds are reported too. Its floor: the bare model's forward, backward and
-optimiser step over the same number of images in batches of random tensors (no decoding, no
-augmentation, no validation).
+detector's backbone; the time of each epoch is taken from Ultralytics' own epoch callbacks (head
+only, the default: a head's run on cached features over its epochs, the first run including the
+features), and the whole training's seconds are reported too. Its floor: the bare model's
+forward, backward and optimiser step over the same number of images in batches of random
+tensors (no decoding, no augmentation, no validation).
 
 Inference: crops classified through `filtering.training.predict` (file paths, as evaluate.py
 does) and through `YOLO.predict` on decoded PIL crops (as run.py does), in batches of 32. Its
@@ -96,6 +97,14 @@ class TimedProgress(Progress):
         self.epochs.append(now - self.last)
         self.last = now
         super()._epoch_done(trainer)
+
+    def epochs_done(self, name: str, epochs: int) -> None:
+        """A head's run on cached features: its seconds shared out over its epochs (the first
+        run's include computing the features)."""
+        now = time.perf_counter()
+        self.epochs += [(now - self.last) / epochs] * epochs
+        self.last = now
+        super().epochs_done(name, epochs)
 
 
 def bench_training(args: argparse.Namespace, work: Path) -> tuple[dict[str, Any], Path]:
