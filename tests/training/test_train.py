@@ -121,3 +121,36 @@ def test_the_same_seed_trains_the_same_model(
     again = json.loads((tmp_path / "front_classifier_report.json").read_text())
     first = json.loads(trained.report_json.read_text())
     assert again["predictions"] == first["predictions"]  # same split, same confidences
+
+
+def _head_width(weights: Path) -> int:
+    from ultralytics import YOLO
+
+    return int(YOLO(str(weights)).model.model[-1].conv.conv.out_channels)
+
+
+def test_the_heads_of_every_round_are_the_kept_model(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *QUICK, "--repeats", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "the 4 heads are the model" in result.stdout
+    assert "round 2/2, fold 2/2: 4 epochs" in result.stdout
+    assert _head_width(trained.weights) == 2 * 1280  # one Classify head's width per fold head
+    assert _head_width(tmp_path / "front_classifier.pt") == 4 * 1280
+    report = json.loads((tmp_path / "front_classifier_report.json").read_text())
+    names = [Path(p["path"]).name for p in report["predictions"]]
+    assert len(names) == len(set(names)) == 48  # each crop once: the mean of its two heads
+
+
+def test_training_the_backbone_keeps_the_model_trained_on_all_crops(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    quick = ("--imgsz", "32", "--epochs", "1", "--folds", "2", "--workers", "0")
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *quick, "--train-backbone")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "2-fold cross-validation, then all 48 crops, 1 epochs each" in result.stdout
+    assert "all crops: 1 epochs" in result.stdout
+    assert _head_width(tmp_path / "front_classifier.pt") == 1280  # one ordinary head
