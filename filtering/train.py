@@ -8,7 +8,6 @@ clean's precision next to it, and an evaluation report on the held-back predicti
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +19,9 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.device import check_device
 from filtering.training.calibration import Calibration, calibrate, write_calibration
 from filtering.training.cli import (
     add_reviews_aloud,
@@ -54,7 +55,7 @@ _OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
 
 
 def parse_args(argv: list[str] | None = None) -> TrainSettings:
-    p = argparse.ArgumentParser(prog="filtering/train.py", description=__doc__.splitlines()[0])
+    p = BriefParser(prog="filtering/train.py", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="folder of <class>/*.jpg crops")
     p.add_argument(
         "--out",
@@ -94,6 +95,7 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
 def run(settings: TrainSettings) -> int:
     if settings.weights and not Path(settings.weights).is_file():
         raise WeightsError(f"starting weights not found: {settings.weights}")  # before any work
+    check_device(settings.device)
     found = read_aloud(settings.data, CLASSIFIER_CLASSES, require_all=not settings.reviewed)
     if settings.reviewed:
         found = add_reviews_aloud(found, settings.reviewed)

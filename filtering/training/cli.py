@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.device import DeviceError
 from filtering.training.labelled import (
     DataError,
     Item,
@@ -53,7 +54,7 @@ def guarded(main: Callable[[], int]) -> int:
     """Run `main`; bad data or weights end with the message and exit code 2, no traceback."""
     try:
         return main()
-    except (DataError, WeightsError) as exc:
+    except (DataError, WeightsError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -77,7 +78,7 @@ def read_aloud(folder: Path, classes: Sequence[str], require_all: bool) -> Label
 def add_reviews_aloud(found: LabelledSet, folders: Sequence[Path]) -> LabelledSet:
     """`found` with the crops the reviews of `folders` moved, saying how many of each class."""
     reviews = [read_reviewed(folder) for folder in folders]
-    out, replaced = merged(found, reviews)
+    out, changed = merged(found, reviews)
     for review in reviews:
         counts = Counter(item.label for item in review.items)
         shown = ", ".join(f"{c} {counts[c]}" for c in CLASSIFIER_CLASSES)
@@ -86,8 +87,8 @@ def add_reviews_aloud(found: LabelledSet, folders: Sequence[Path]) -> LabelledSe
             print(f"  skipped {skipped.path}: {skipped.reason}")
         if review.bad_lines:
             print(f"  {review.bad_lines} unreadable line(s) in its records skipped")
-    if replaced:
-        print(f"{replaced} labelled crop(s) take the class a later review gave them")
+    if changed:
+        print(f"{changed} labelled crop(s) take the other class a later review gave them")
     check_found(out, CLASSIFIER_CLASSES, require_all=True)
     return out
 

@@ -64,14 +64,17 @@ def _add(found: Reviewed, record: Record, label: str, data: Path) -> None:
 
 
 def merged(labelled: LabelledSet, reviews: list[Reviewed]) -> tuple[LabelledSet, int]:
-    """The labelled set with the reviewed crops added, and how many labels a review replaced.
+    """The labelled set with the reviewed crops added, and how many labels a review changed.
 
     A crop labelled in the folder and moved by a review later (same image ID) keeps the review's
     class: it is the newer judgement.
     """
     reviewed = [item for review in reviews for item in review.items]
-    ids = {item.path.stem for item in reviewed}
-    kept = [item for item in labelled.items if item.path.stem not in ids]
+    review_label = {item.path.stem: item.label for item in reviewed}
+    kept = [item for item in labelled.items if item.path.stem not in review_label]
+    changed = sum(
+        review_label.get(item.path.stem, item.label) != item.label for item in labelled.items
+    )
     skipped = labelled.skipped + [s for review in reviews for s in review.skipped]
     out = LabelledSet(labelled.folder, kept + reviewed, skipped, labelled.missing)
-    return out, len(labelled.items) - len(kept)
+    return out, changed

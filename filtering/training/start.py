@@ -18,8 +18,10 @@ class Start:
     description: str  # what the user is told and the report records
 
 
-def choose_start(weights: str | None, seed: int) -> Start:
+def choose_start(weights: str | None, seed: int, scratch_allowed: bool = False) -> Start:
     """The model training begins from; `weights` None means the default, downloaded if needed.
+    Random weights stand in for a default that cannot be had only when `scratch_allowed` (the
+    whole network trains): a head alone on a random backbone learns nothing of use.
 
     Seeded first: layers the starting weights do not fill (a new head, or everything from scratch)
     get random values here, before Ultralytics seeds its own training, and the trainer starts
@@ -29,7 +31,7 @@ def choose_start(weights: str | None, seed: int) -> Start:
 
     torch.manual_seed(seed)
     if weights is None:
-        return _default_start()
+        return _default_start(scratch_allowed)
     path = Path(weights)
     donor = _load(path)  # train.py has checked that the file is there, before any work
     if donor.task == "classify":
@@ -37,13 +39,18 @@ def choose_start(weights: str | None, seed: int) -> Start:
     return _from_backbone(donor, path)
 
 
-def _default_start() -> Start:
+def _default_start(scratch_allowed: bool) -> Start:
     from ultralytics import YOLO
 
     try:
         return Start(YOLO(DEFAULT_START), f"{DEFAULT_START} (Ultralytics' ImageNet classifier)")
     except (OSError, RuntimeError) as exc:  # offline (YOLO_OFFLINE, no network) or a bad download
         reason = str(exc).strip().lstrip("❌").strip() or type(exc).__name__
+        if not scratch_allowed:
+            raise WeightsError(
+                f"the default starting weights {DEFAULT_START} could not be had ({reason}): "
+                "give --weights, e.g. the detector yolov8n.pt, whose features work offline"
+            ) from exc
         return Start(
             YOLO(SCRATCH_CONFIG),
             f"{SCRATCH_CONFIG} from scratch (random weights): {DEFAULT_START} could not be had "
@@ -87,6 +94,9 @@ def _load(path: Path) -> Any:
     from ultralytics import YOLO  # heavy import, only when a model is really needed
 
     try:
-        return YOLO(str(path))
+        model = YOLO(str(path))
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
         raise WeightsError(f"starting weights {path} cannot be loaded: {exc}") from exc
+    if isinstance(model.model, str):  # a file Ultralytics took for a name, not weights
+        raise WeightsError(f"starting weights {path} are not YOLO weights (a .pt file)")
+    return model

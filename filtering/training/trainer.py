@@ -78,7 +78,7 @@ def _fit(
     write_layout(work / "split", "train", train_items, classes)
     # Ultralytics checks a val folder once at the end; nothing is chosen from it.
     write_layout(work / "split", "val", _one_per_class(items, classes), classes)
-    start = choose_start(settings.weights, settings.seed)
+    start = choose_start(settings.weights, settings.seed, scratch_allowed=True)
     progress.watch(start.model, name)
     start.model.train(**ultralytics_args(settings, work / "split", work / "runs"))
     last = Path(start.model.trainer.last)

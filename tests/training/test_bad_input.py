@@ -81,6 +81,19 @@ def test_starting_weights_unreadable(
     assert f"starting weights {tmp_path / 'broken.pt'} cannot be loaded" in err
 
 
+def test_starting_weights_that_are_no_weights(
+    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "README.md").write_text("# notes, not weights\n")
+    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / "README.md"))
+    assert f"starting weights {tmp_path / 'README.md'} are not YOLO weights" in err
+
+
+def test_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
+    err = fails(capsys, train.main, "--data", str(labels), "--device", "cuda:7")
+    assert "--device 'cuda:7': PyTorch sees" in err
+
+
 def test_evaluate_with_a_detector(
     capsys: pytest.CaptureFixture[str], labels: Path, detector_weights: Path
 ) -> None:

@@ -57,13 +57,16 @@ def test_a_review_overrides_the_label_folder_for_the_same_image(tmp_path: Path) 
     (labels / "front" / "other_5_000.jpg").write_bytes(
         (labels / "front" / "front_0_000.jpg").read_bytes()
     )
-    found, replaced = merged(
-        read_labelled(labels, CLASSIFIER_CLASSES, True), [read_reviewed(final)]
+    # ... and labelled front_5_000 as front, which a review then moved to clean: no change.
+    (labels / "front" / "front_5_000.jpg").write_bytes(
+        (labels / "front" / "front_0_000.jpg").read_bytes()
     )
-    assert replaced == 1
+    found, changed = merged(read_labelled(labels, CLASSIFIER_CLASSES, True), [read_reviewed(final)])
+    assert changed == 1
     classes = [item.label for item in found.items if item.path.stem == "other_5_000"]
     assert classes == ["other"]
-    assert len(found.items) == 7 - 1 + len(REVIEW_MOVES)
+    assert [i.label for i in found.items if i.path.stem == "front_5_000"] == ["front"]
+    assert len(found.items) == 8 - 2 + len(REVIEW_MOVES)
 
 
 def test_training_adds_the_review_moves(trained: TrainedRun) -> None:

@@ -10,10 +10,25 @@ from tests.training.conftest import run_script
 from tests.training.crops import bus_crops, shape_crops
 
 
-def test_offline_without_weights_it_trains_from_scratch_and_says_so(tmp_path: Path) -> None:
+def test_offline_without_weights_the_head_alone_is_not_trained_on_random_features(
+    tmp_path: Path,
+) -> None:
     shape_crops(tmp_path / "labels", per_class=4)
     quick = ("--imgsz", "32", "--epochs", "1", "--folds", "2", "--workers", "0")
     result = run_script("train", tmp_path, "--data", "labels", *quick, module=True)
+    assert result.returncode == 2
+    assert "error: the default starting weights yolov8n-cls.pt could not be had" in result.stderr
+    assert "give --weights" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "models" / "front_classifier.pt").exists()
+
+
+def test_offline_without_weights_the_whole_network_trains_from_scratch_and_says_so(
+    tmp_path: Path,
+) -> None:
+    shape_crops(tmp_path / "labels", per_class=4)
+    quick = ("--imgsz", "32", "--epochs", "1", "--folds", "2", "--workers", "0")
+    args = ("--data", "labels", "--train-backbone", *quick)
+    result = run_script("train", tmp_path, *args, module=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "starting weights: yolov8n-cls.yaml from scratch (random weights)" in result.stdout
     # The default place, relative to the working folder: where run.py looks.
