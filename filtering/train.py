@@ -34,6 +34,7 @@ from filtering.training.cli import (
 )
 from filtering.training.console import Progress, output_to
 from filtering.training.labelled import Item, LabelledSet
+from filtering.training.previous import keep_previous
 from filtering.training.settings import DEFAULT_START, TrainSettings
 from filtering.training.split import k_folds
 from filtering.training.trainer import Trained, train
@@ -103,6 +104,9 @@ def run(settings: TrainSettings) -> int:
     print(
         f"training: {_plan(settings, len(found.items))}; Ultralytics' output: {settings.log_path}"
     )
+    kept = keep_previous(settings.weights_path)
+    if kept is not None:
+        print(f"the model this training replaces is kept as {kept}")
     began = time.perf_counter()
     with output_to(settings.log_path) as console:
         progress = Progress(console, _runs(settings) * settings.epochs)

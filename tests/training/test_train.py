@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.training.calibration import calibration_path
 from tests.training.conftest import QUICK, TrainedRun, run_script, snapshot
 from tests.training.reports import assert_report_matches_predictions
 
@@ -154,3 +156,19 @@ def test_training_the_backbone_keeps_the_model_trained_on_all_crops(
     assert "2-fold cross-validation, then all 48 crops, 1 epochs each" in result.stdout
     assert "all crops: 1 epochs" in result.stdout
     assert _head_width(tmp_path / "front_classifier.pt") == 1280  # one ordinary head
+
+
+def test_a_retraining_keeps_the_model_it_replaces(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    old = tmp_path / "front_classifier.pt"
+    shutil.copyfile(trained.weights, old)
+    shutil.copyfile(calibration_path(trained.weights), calibration_path(old))
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *QUICK)
+    assert result.returncode == 0, result.stderr[-3000:]
+    kept = tmp_path / "front_classifier_previous.pt"
+    assert f"the model this training replaces is kept as {kept}" in result.stdout
+    assert kept.read_bytes() == trained.weights.read_bytes()
+    assert calibration_path(kept).read_text() == calibration_path(trained.weights).read_text()
+    assert old.read_bytes() != kept.read_bytes()  # the new model is in place
