@@ -1,11 +1,12 @@
 """Benchmark: the detector's input size and runtime, chosen by what the detect stage decides.
 
-For each input size (320, 416, 480, 640) and runtime (PyTorch `.pt`; ONNX Runtime with a float
-export made here from the `.pt`, one per size; the shipped int8 ONNX model, whose input is fixed
-at 640), a fresh process decodes the photos, runs the detector in batches and applies the
-stage's rules (`main_vehicle`, `framing_doubts`). It reports images per second (detection and
-the whole), its peak memory, whether PyTorch was loaded, and, per view, against 640/PyTorch:
-crops made, crops lost and gained, kept boxes under 0.9 IoU with the 640 box, reasons changed.
+For each input size (320, 416, 480, 640) and runtime (PyTorch `.pt`; ONNX Runtime with the float
+export filtering itself makes from the `.pt`, one per size; the shipped int8 ONNX model, whose
+input is fixed at 640; OpenVINO where the package is installed), a fresh process decodes the
+photos, runs the detector in batches and applies the stage's rules (`main_vehicle`,
+`framing_doubts`). It reports images per second (detection and the whole), its peak memory,
+whether PyTorch was loaded, and, per view, against 640/PyTorch: crops made, crops lost and
+gained, kept boxes under 0.9 IoU with the 640 box, reasons changed.
 
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
 """
@@ -29,32 +30,47 @@ SIZES = (320, 416, 480, 640)
 FRONT_VIEWS = ("front", "front_three_quarter")
 REFERENCE = "pytorch 640"
 Decision = dict[str, object]  # box, reason (None: a crop), doubts
+Variant = dict[str, object]  # the FilterSettings of one run, by field name
 
 
-def variants(pt: Path, int8: Path | None, work: Path) -> dict[str, str]:
-    """Name -> weights and size, as `weights@size`; float ONNX exports are made in `work`."""
-    found = {f"pytorch {size}": f"{pt}@{size}" for size in SIZES}
+def variants(pt: Path, int8: Path | None, work: Path) -> dict[str, Variant]:
+    """Name -> the settings of each run. The float ONNX exports are filtering's own
+    (`detector_export.onnx_export`), made here beforehand so that no run times an export."""
+    from filtering.detector_export import onnx_export
+
+    found: dict[str, Variant] = {}
     for size in SIZES:
-        exported = export_float(pt, size, work)
-        if exported:
-            found[f"onnx float {size}"] = f"{exported}@{size}"
+        found[f"pytorch {size}"] = {"detector": str(pt), "imgsz": size, "runtime": "pytorch"}
+    for size in SIZES:
+        exported = onnx_export(pt, size, work / "exports")
+        found[f"onnx float {size}"] = {"detector": str(exported), "imgsz": size}
     if int8 and int8.is_file():
-        found["onnx int8 640"] = f"{int8}@640"  # its input is fixed at 640x640
+        found["onnx int8 640"] = {"detector": str(int8), "imgsz": 640}  # its input is fixed
+    for size in SIZES:
+        folder = export_openvino(pt, size, work)
+        if folder:
+            found[f"openvino {size}"] = {"detector": str(folder), "imgsz": size}
     return found
 
 
-def export_float(pt: Path, size: int, work: Path) -> Path | None:
-    """An ONNX float export of `pt` at `size` (static input, as fastest), or None with why."""
+def export_openvino(pt: Path, size: int, work: Path) -> Path | None:
+    """An OpenVINO export of `pt` at `size`, or None (with why) where OpenVINO is not installed."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        print(f"no OpenVINO run at {size}: the openvino package is not installed")
+        return None
     from ultralytics import YOLO
 
-    folder = work / f"onnx{size}"
+    folder = work / f"openvino{size}"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(pt, folder / pt.name)  # Ultralytics writes the export beside its weights
     try:
-        return Path(YOLO(str(folder / pt.name)).export(format="onnx", imgsz=size, verbose=False))
+        made = YOLO(str(folder / pt.name)).export(format="openvino", imgsz=size, verbose=False)
     except Exception as exc:  # an export that cannot be made is reported, not fatal
-        print(f"no ONNX float export at {size}: {exc}")
+        print(f"no OpenVINO export at {size}: {exc}")
         return None
+    return Path(made)
 
 
 def photo_list(photos: Path, scenes: Path, count: int) -> list[tuple[str, str]]:
@@ -87,14 +103,17 @@ def make_scenes(folder: Path, count: int, seed: int = 1) -> list[Path]:
     return paths
 
 
-def child(variant: str, listing: Path) -> dict:
+def child(variant: Variant, listing: Path) -> dict:
     """Run in a fresh process: decode, detect in batches, decide; with time and memory."""
     from filtering.detect import Detector, NoVehicle, framing_doubts, main_vehicle
     from filtering.images import load_raw
     from filtering.settings import FilterSettings
 
-    weights, size = variant.rsplit("@", 1)
-    settings = FilterSettings(detector=weights, detector_imgsz=int(size))
+    settings = FilterSettings(
+        detector=str(variant["detector"]),
+        detector_imgsz=int(str(variant["imgsz"])),
+        detector_runtime=str(variant.get("runtime", "onnx")),
+    )
     detector = Detector.from_weights(settings)
     paths = [Path(p) for p, _ in json.loads(listing.read_text())]
     decided: dict[str, Decision] = {}
@@ -120,8 +139,8 @@ def child(variant: str, listing: Path) -> dict:
     }
 
 
-def in_child(variant: str, listing: Path) -> dict:
-    command = [sys.executable, __file__, variant, str(listing)]
+def in_child(variant: Variant, listing: Path) -> dict:
+    command = [sys.executable, __file__, json.dumps(variant), str(listing)]
     env = {**os.environ, "YOLO_OFFLINE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -188,6 +207,6 @@ def print_decisions(name: str, per_view: dict[str, Counter[str]]) -> None:
 if __name__ == "__main__":
     if str(Path(__file__).resolve().parents[1]) not in sys.path:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    result = child(sys.argv[1], Path(sys.argv[2]))
+    result = child(json.loads(sys.argv[1]), Path(sys.argv[2]))
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))

@@ -11,7 +11,10 @@ With `--detectors`, it compares instead the detector's input sizes and runtimes 
 of `--photos` and on generated scenes (benchmarks/detector_choice.py).
 
     python benchmarks/filtering.py [--images 2000] [--small 500] [--detector yolov8n.pt]
+        [--runtimes onnx,pytorch] [--size 1280x960]
+    python benchmarks/filtering.py --memory 1000,10000 [--size 640x480] [--runtimes onnx]
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
+    python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -33,8 +38,9 @@ if __package__ in (None, ""):
 import numpy as np
 from PIL import Image, ImageOps
 
-from benchmarks import detector_choice
+from benchmarks import decoding, detector_choice
 from filtering import near_dups
+from filtering.settings import FilterSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -48,13 +54,15 @@ def bus_photo() -> Path:
     return Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
 
 
-def make_photos(raw: Path, count: int, seed: int = 0) -> None:
-    """Marketplace-like photos: two in three show the bus somewhere, the rest show no vehicle."""
+def make_photos(raw: Path, count: int, seed: int = 0, size: tuple[int, int] = (1280, 960)) -> None:
+    """Marketplace-like photos: two in three show the bus somewhere, the rest show no vehicle;
+    made at 1280x960 (the crawler's size) and scaled to `size`."""
     rng = random.Random(seed)
     raw.mkdir(parents=True, exist_ok=True)
     base = Image.open(bus_photo()).convert("RGB")
     for k in range(count):
         photo = _empty(k) if k % 3 == 2 else _bus_variant(base, rng)
+        photo = photo if photo.size == size else photo.resize(size, Image.Resampling.BILINEAR)
         photo.save(raw / f"img{k:06d}.jpg", quality=85)
 
 
@@ -92,17 +100,26 @@ def timing_classifier(work: Path, detector: str) -> Path:
     return work / "classifier" / "front_classifier.pt"
 
 
-def child_pipeline(data: Path, detector: str, classifier: str) -> dict:
+def child_pipeline(data: Path, detector: str, classifier: str, runtime: str, idle: bool) -> dict:
+    """The whole run over the model folder (`idle`: the models loaded, no image run: the floor)."""
     from filtering.models import load_models
     from filtering.pipeline import run_model
     from filtering.settings import FilterSettings
 
-    settings = FilterSettings(data=data, detector=detector, classifier=Path(classifier))
+    settings = FilterSettings(
+        data=data,
+        detector=detector,
+        classifier=Path(classifier),
+        detector_runtime=runtime,
+        export_cache=data.parent / "exports",
+    )
     models = load_models(settings)
     start = time.perf_counter()
-    run = run_model(MODEL, settings, models)
+    run = run_model(MODEL, settings, models) if not idle else None
     elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "images": len(run.done), "steps": dict(run.seconds)}
+    done = len(run.done) if run else 0
+    steps = dict(run.seconds) if run else {}
+    return {"seconds": elapsed, "images": done, "steps": steps, "torch": "torch" in sys.modules}
 
 
 def child_floor(data: Path, detector: str, classifier: str, every_core: bool = False) -> dict:
@@ -123,9 +140,9 @@ def child_floor(data: Path, detector: str, classifier: str, every_core: bool = F
     return {"seconds": time.perf_counter() - start, "images": len(paths)}
 
 
-def in_child(kind: str, data: Path, detector: str, classifier: str) -> dict:
+def in_child(kind: str, data: Path, detector: str, classifier: str, runtime: str = "onnx") -> dict:
     command = [sys.executable, __file__, "--child", kind, "--data", str(data)]
-    command += ["--detector", detector, "--classifier", classifier]
+    command += ["--detector", detector, "--classifier", classifier, "--runtime", runtime]
     env = {**os.environ, "YOLO_OFFLINE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -150,56 +167,112 @@ def main() -> None:
     default_detector = str(SHARED_DETECTOR) if SHARED_DETECTOR.exists() else "yolov8n.pt"
     p.add_argument("--detector", default=default_detector)
     p.add_argument("--classifier", default="")
-    p.add_argument(
-        "--child", choices=["pipeline", "floor", "floor-every-core"], help=argparse.SUPPRESS
-    )
+    p.add_argument("--runtimes", default="onnx,pytorch", help="detector runtimes of the runs")
+    p.add_argument("--child", choices=[*CHILDREN], help=argparse.SUPPRESS)
+    p.add_argument("--runtime", default="onnx", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--detectors", action="store_true", help="compare input sizes and runtimes")
     p.add_argument("--photos", type=Path, default=SHARED / "photos", help="<view>/*.jpg photos")
     p.add_argument("--scenes", type=int, default=60, help="generated scenes for --detectors")
+    p.add_argument("--decoding", action="store_true", help="compare full and reduced decoding")
+    p.add_argument("--memory", default="", help="image counts of a memory run, e.g. 1000,10000")
+    p.add_argument("--size", default="1280x960", help="generated photos' size, WxH")
     args = p.parse_args()
-    if args.detectors:
+    if args.decoding:
+        with tempfile.TemporaryDirectory(prefix="scars-decoding-") as tmp:
+            settings = FilterSettings(detector=args.detector, export_cache=Path(tmp) / "exports")
+            decoding.report(args.photos, args.scenes, Path(tmp), settings)
+    elif args.detectors:
         int8 = SHARED / "models" / "yolov8n_int8.onnx"
         with tempfile.TemporaryDirectory(prefix="scars-detectors-") as tmp:
             detector_choice.report(Path(args.detector), int8, args.photos, args.scenes, Path(tmp))
-        return
-    if args.child:
-        if args.child == "pipeline":
-            result = child_pipeline(args.data, args.detector, args.classifier)
-        else:
-            every_core = args.child == "floor-every-core"
-            result = child_floor(args.data, args.detector, args.classifier, every_core)
+    elif args.child:
+        result = CHILDREN[args.child](args)
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
-        return
-    report(args)
+    else:
+        report(args)
+
+
+CHILDREN = {
+    "pipeline": lambda a: child_pipeline(a.data, a.detector, a.classifier, a.runtime, False),
+    "idle": lambda a: child_pipeline(a.data, a.detector, a.classifier, a.runtime, True),
+    "floor": lambda a: child_floor(a.data, a.detector, a.classifier),
+    "floor-every-core": lambda a: child_floor(a.data, a.detector, a.classifier, True),
+}
 
 
 def report(args: argparse.Namespace) -> None:
+    size = tuple(int(v) for v in args.size.split("x"))
+    runtimes = args.runtimes.split(",")
     with tempfile.TemporaryDirectory(prefix="scars-bench-") as tmp:
         work = Path(tmp)
         classifier = args.classifier or str(timing_classifier(work, args.detector))
-        results = {}
-        for count in (args.small, args.images):
-            data = work / f"data{count}"
-            make_photos(data / "raw" / MODEL, count)
-            results[f"pipeline {count}"] = in_child("pipeline", data, args.detector, classifier)
+        _export_beforehand(args.detector, runtimes, work / "exports")
+        run = partial(_pipeline_at, work=work, size=size, detector=args.detector)
+        results = {f"idle {runtimes[0]}": run(0, runtimes[0], classifier, kind="idle")}
+        if args.memory:
+            for count in (int(c) for c in args.memory.split(",")):
+                results[f"pipeline {runtimes[0]} {count}"] = run(count, runtimes[0], classifier)
+            print_results(results)
+            return
+        results[f"pipeline {runtimes[0]} {args.small}"] = run(args.small, runtimes[0], classifier)
+        for runtime in runtimes:
+            results[f"pipeline {runtime} {args.images}"] = run(args.images, runtime, classifier)
         big = work / f"data{args.images}"
         results["floor"] = in_child("floor", big, args.detector, classifier)
         results["floor-every-core"] = in_child("floor-every-core", big, args.detector, classifier)
-    for name, result in results.items():
-        rate = result["images"] / result["seconds"]
-        print(f"{name:>16}: {rate:6.2f} images/s, peak {result['peak_mb']:.0f} MB")
-        for step, seconds in result.get("steps", {}).items():
-            rate = result["images"] / max(seconds, 1e-9)
-            print(f"{'':>18}{step:<17} {seconds:7.1f} s  {rate:9.1f} images/s")
-    pipeline = results[f"pipeline {args.images}"]
-    for name in ("floor", "floor-every-core"):
-        floor = results[name]
-        ratio = (pipeline["images"] / pipeline["seconds"]) / (floor["images"] / floor["seconds"])
-        print(f"pipeline / {name}: {ratio:.2f}")
+    print_results(results)
+    for runtime in runtimes:
+        pipeline = results[f"pipeline {runtime} {args.images}"]
+        for name in ("floor", "floor-every-core"):
+            floor = results[name]
+            ratio = _rate(pipeline) / _rate(floor)
+            print(f"pipeline {runtime} / {name}: {ratio:.2f}")
     seconds, pairs = near_duplicate_index()
     print(f"near-duplicate index, 100,000 hashes: {seconds:.2f} s ({pairs:,} close pairs)")
+
+
+def _export_beforehand(detector: str, runtimes: list[str], cache: Path) -> None:
+    """The ONNX export made before the runs, so that none times it or counts its memory."""
+    from filtering.detector_export import onnx_export
+
+    if "onnx" in runtimes and detector.endswith(".pt"):
+        onnx_export(Path(detector), FilterSettings().detector_imgsz, cache)
+
+
+def _pipeline_at(
+    count: int,
+    runtime: str,
+    classifier: str,
+    work: Path,
+    size: tuple[int, int],
+    detector: str,
+    kind: str = "pipeline",
+) -> dict:
+    data = work / f"data{count}"
+    if not (data / "raw" / MODEL).is_dir():
+        make_photos(data / "raw" / MODEL, count, size=size)
+    for made in ("final", "crops"):  # each runtime starts from the raw photos alone
+        shutil.rmtree(data / made, ignore_errors=True)
+    result = in_child(kind, data, detector, classifier, runtime)
+    result["uptime"] = os.getloadavg()[0]
+    return result
+
+
+def _rate(result: dict) -> float:
+    return result["images"] / max(result["seconds"], 1e-9)
+
+
+def print_results(results: dict[str, dict]) -> None:
+    for name, result in results.items():
+        torch = "torch loaded" if result.get("torch", True) else "torch not loaded"
+        load = f", load {result['uptime']:.1f} after" if "uptime" in result else ""
+        print(f"{name:>22}: {_rate(result):6.2f} images/s, peak {result['peak_mb']:.0f} MB", end="")
+        print(f" ({torch}{load})")
+        for step, seconds in result.get("steps", {}).items():
+            rate = result["images"] / max(seconds, 1e-9)
+            print(f"{'':>24}{step:<17} {seconds:7.1f} s  {rate:9.1f} images/s")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 from PIL import Image
 
 from filtering.classes import VEHICLE_CLASSES
+from filtering.detector_export import load_detector
 from filtering.settings import FilterSettings
-from filtering.weights import load_yolo, use_threads
+from filtering.weights import use_threads
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Detector:
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Detector:
-        return cls(load_yolo(settings.detector, "detect", "detector"), settings)
+        return cls(load_detector(settings), settings)
 
     def __call__(self, images: Sequence[Image.Image]) -> list[list[Box]]:
         """Boxes per image. Images are asked in groups of one size: Ultralytics pads a batch of

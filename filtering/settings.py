@@ -48,6 +48,12 @@ class FilterSettings:
     detector: str = text(DEFAULT_DETECTOR, "YOLO detector weights, .pt or .onnx")
     classifier: Path = text(DEFAULT_CLASSIFIER, "YOLO front-facing classifier weights")
     device: str = text("cpu", "cpu, or a GPU: 0, cuda:0, mps")
+    # On the CPU a `.pt` detector runs as an ONNX export of itself, made once per weights file
+    # and input size (benchmarks/filtering.py: several times PyTorch's speed, same decisions).
+    detector_runtime: str = text("onnx", "CPU runtime of a .pt detector: onnx or pytorch")
+    export_cache: Path = text(
+        Path("models") / "exports", "where the ONNX exports of .pt detectors are kept"
+    )
     batch: int = number(8, 1, math.inf, "images per inference call")
     # Threads decoding and encoding images next to inference.
     workers: int = number(2, 1, math.inf, "decoding/encoding threads")

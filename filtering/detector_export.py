@@ -1,0 +1,106 @@
+"""The detector's runtime: on the CPU a `.pt` detector runs as an ONNX export of itself.
+
+ONNX Runtime runs YOLO on the CPU several times faster than PyTorch and decides alike
+(benchmarks/filtering.py --detectors, figures in README). The export is made once per weights
+file and input size with Ultralytics' own exporter, offline (no graph simplifier, which it would
+try to install), and kept in `export_cache` under a name holding the weights' content hash: new
+weights under the same name get a new export. A GPU (`--device 0`) keeps PyTorch as given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from filtering.files import write_atomic
+from filtering.settings import FilterSettings
+from filtering.weights import WeightsError, load_yolo
+
+RUNTIMES = ("onnx", "pytorch")
+
+
+def load_detector(settings: FilterSettings) -> Any:
+    """The YOLO detector of `settings`, as the runtime it runs fastest in on its device."""
+    if settings.detector_runtime not in RUNTIMES:
+        raise WeightsError(
+            f"unknown --detector-runtime {settings.detector_runtime!r}: use onnx or pytorch"
+        )
+    if not runs_as_onnx(settings):
+        return load_yolo(settings.detector, "detect", "detector")
+    pt = _weights_file(settings.detector)
+    return load_yolo(
+        onnx_export(pt, settings.detector_imgsz, settings.export_cache), "detect", "detector"
+    )
+
+
+def runs_as_onnx(settings: FilterSettings) -> bool:
+    """A `.pt` detector on the CPU with the ONNX runtime chosen."""
+    on_cpu = settings.device.strip().lower() == "cpu"
+    is_pt = Path(settings.detector).suffix == ".pt"
+    return on_cpu and is_pt and settings.detector_runtime == "onnx"
+
+
+def onnx_export(pt: Path, imgsz: int, cache: Path) -> Path:
+    """The ONNX export of `pt` at input size `imgsz` in `cache`, made if it is not there yet."""
+    target = cache / export_name(pt, imgsz)
+    if not target.is_file():
+        write_atomic(target, lambda partial: _export(pt, imgsz, partial))
+    return target
+
+
+def export_name(pt: Path, imgsz: int) -> str:
+    """`<stem>-<first 16 hex of the weights' SHA-256>-<size>.onnx`."""
+    digest = hashlib.sha256(pt.read_bytes()).hexdigest()[:16]
+    return f"{pt.stem}-{digest}-{imgsz}.onnx"
+
+
+def _weights_file(name: str) -> Path:
+    """The `.pt` file on disk; a released name not on disk is downloaded by Ultralytics first."""
+    if Path(name).is_file():
+        return Path(name)
+    model = load_yolo(name, "detect", "detector")  # checks the name, downloads released weights
+    return Path(model.ckpt_path)
+
+
+def _export(pt: Path, imgsz: int, partial: Path) -> None:
+    """Ultralytics writes an export beside its weights: it works on a copy in a folder of its own,
+    so nothing is ever written next to the user's weights."""
+    from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
+
+    print(
+        f"Exporting {pt.name} to ONNX at {imgsz} px for the CPU, once (kept in {partial.parent})",
+        file=sys.stderr,
+    )
+    level = LOGGER.level
+    LOGGER.setLevel(logging.WARNING)  # its export log is pages long; its warnings still show
+    try:
+        _export_copy(YOLO, pt, imgsz, partial)
+    finally:
+        LOGGER.setLevel(level)
+
+
+def _export_copy(yolo: Any, pt: Path, imgsz: int, partial: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=partial.parent) as folder:
+        copy = Path(folder) / pt.name
+        shutil.copyfile(pt, copy)
+        try:
+            made = yolo(str(copy)).export(
+                format="onnx",
+                imgsz=imgsz,
+                simplify=False,
+                dynamic=False,
+                device="cpu",
+                verbose=False,
+            )
+        except Exception as exc:  # Ultralytics raises many kinds; all mean "no export"
+            raise WeightsError(
+                f"detector weights {pt} cannot be exported to ONNX ({exc}); "
+                "--detector-runtime pytorch runs them as they are"
+            ) from exc
+        shutil.move(made, partial)

@@ -1,0 +1,123 @@
+"""The detector's CPU runtime: a `.pt` detector exported once to ONNX, cached by content and size,
+deciding as PyTorch does on the real photos."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from filtering.detect import Box, Detector, NoVehicle, main_vehicle
+from filtering.detector_export import export_name, load_detector, onnx_export, runs_as_onnx
+from filtering.images import load_raw
+from filtering.settings import FilterSettings
+from filtering.weights import WeightsError
+from tests.conftest import SHARED
+
+PHOTOS = SHARED / "photos" / "lire-ferrari"
+
+
+@pytest.mark.parametrize(
+    ("device", "detector", "runtime", "expected"),
+    [
+        ("cpu", "yolov8n.pt", "onnx", True),
+        ("CPU", "weights/best.pt", "onnx", True),
+        ("0", "yolov8n.pt", "onnx", False),  # a GPU keeps PyTorch
+        ("cuda:0", "yolov8n.pt", "onnx", False),
+        ("cpu", "yolov8n.pt", "pytorch", False),
+        ("cpu", "yolov8n.onnx", "onnx", False),  # an export is used as given
+    ],
+)
+def test_which_detectors_run_as_onnx(
+    device: str, detector: str, runtime: str, expected: bool
+) -> None:
+    settings = FilterSettings(device=device, detector=detector, detector_runtime=runtime)
+    assert runs_as_onnx(settings) is expected
+
+
+def test_an_unknown_runtime_is_named(detector_weights: Path) -> None:
+    settings = FilterSettings(detector=str(detector_weights), detector_runtime="tensorrt")
+    with pytest.raises(WeightsError, match="'tensorrt'"):
+        load_detector(settings)
+
+
+def test_the_export_is_made_once_in_the_cache_and_never_beside_the_weights(
+    tmp_path: Path, detector_weights: Path
+) -> None:
+    weights = tmp_path / "mine" / "yolov8n.pt"
+    weights.parent.mkdir()
+    shutil.copyfile(detector_weights, weights)
+    cache = tmp_path / "cache"
+    made = onnx_export(weights, 320, cache)
+    assert made == cache / export_name(weights, 320)
+    assert made.name.startswith("yolov8n-") and made.name.endswith("-320.onnx")
+    assert sorted(p.name for p in cache.iterdir()) == [made.name]  # no partial or folder left
+    assert sorted(p.name for p in weights.parent.iterdir()) == ["yolov8n.pt"]
+    stamp = made.stat().st_mtime_ns
+    assert onnx_export(weights, 320, cache).stat().st_mtime_ns == stamp  # reused, not redone
+    assert onnx_export(weights, 416, cache) != made  # another size, another export
+
+
+def test_other_weights_under_the_same_name_get_their_own_export(
+    tmp_path: Path, detector_weights: Path
+) -> None:
+    weights = tmp_path / "yolov8n.pt"
+    shutil.copyfile(detector_weights, weights)
+    first = export_name(weights, 416)
+    with weights.open("ab") as file:
+        file.write(b"\0")
+    assert export_name(weights, 416) != first
+
+
+@pytest.fixture(scope="module")
+def both_runtimes(
+    detector_weights: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Box | str]]:
+    paths = sorted(PHOTOS.glob("*/*.jpg"))
+    if not paths:
+        pytest.skip(f"real photos not found at {PHOTOS}")
+    cache = tmp_path_factory.mktemp("exports")
+    decided: dict[str, dict[str, Box | str]] = {}
+    for runtime in ("pytorch", "onnx"):
+        settings = FilterSettings(
+            detector=str(detector_weights), detector_runtime=runtime, export_cache=cache
+        )
+        decided[runtime] = _decide(Detector.from_weights(settings), paths, settings)
+    assert any(cache.glob("*.onnx")), "the onnx runtime did not run on an export"
+    return decided
+
+
+def _decide(
+    detector: Detector, paths: list[Path], settings: FilterSettings
+) -> dict[str, Box | str]:
+    decided: dict[str, Box | str] = {}
+    for start in range(0, len(paths), settings.batch):
+        raws = [load_raw(p, settings.max_pixels) for p in paths[start : start + settings.batch]]
+        for raw, boxes in zip(raws, detector([raw.image for raw in raws]), strict=True):
+            try:
+                decided[raw.path.name] = main_vehicle(boxes, raw.image.size, settings)
+            except NoVehicle as none:
+                decided[raw.path.name] = none.reason
+    return decided
+
+
+def test_the_onnx_export_decides_as_pytorch_on_the_real_photos(
+    both_runtimes: dict[str, dict[str, Box | str]],
+) -> None:
+    pytorch, onnx = both_runtimes["pytorch"], both_runtimes["onnx"]
+    assert pytorch.keys() == onnx.keys() and len(pytorch) == 100
+    for name, theirs in pytorch.items():
+        mine = onnx[name]
+        if isinstance(theirs, str):
+            assert mine == theirs, f"{name}: {mine} under ONNX, {theirs} under PyTorch"
+        else:
+            assert isinstance(mine, Box), f"{name}: {mine} under ONNX, a crop under PyTorch"
+            assert _iou(mine, theirs) >= 0.99, f"{name}: boxes {mine} and {theirs}"
+
+
+def _iou(a: Box, b: Box) -> float:
+    width = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
+    height = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
+    inter = width * height
+    return inter / (a.area + b.area - inter)
