@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,11 @@ def _export(pt: Path, imgsz: int, partial: Path) -> None:
     level = LOGGER.level
     LOGGER.setLevel(logging.WARNING)  # its export log is pages long; its warnings still show
     try:
-        _export_copy(YOLO, pt, imgsz, partial)
+        with warnings.catch_warnings():
+            # PyTorch's tracer and exporter, as Ultralytics drives them, warn of their own
+            # internals and deprecations: nothing the user can act on.
+            warnings.simplefilter("ignore")
+            _export_copy(YOLO, pt, imgsz, partial)
     finally:
         LOGGER.setLevel(level)
 
