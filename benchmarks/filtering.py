@@ -12,7 +12,7 @@ of `--photos` and on generated scenes (benchmarks/detector_choice.py).
 
     python benchmarks/filtering.py [--images 2000] [--small 500] [--detector yolov8n.pt]
         [--runtimes onnx,pytorch] [--size 1280x960]
-    python benchmarks/filtering.py --memory 1000,10000 [--size 640x480] [--runtimes onnx]
+    python benchmarks/filtering.py --memory 1000,10000 [--memory-real 1000] [--size 640x480]
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
 """
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -122,6 +123,29 @@ def child_pipeline(data: Path, detector: str, classifier: str, runtime: str, idl
     return {"seconds": elapsed, "images": done, "steps": steps, "torch": "torch" in sys.modules}
 
 
+def child_stand_ins(data: Path) -> dict:
+    """The whole run with instant stand-ins for the models (a box over the middle of every
+    photo, every crop a sure front): the pipeline's own memory, without the models' floor."""
+    from filtering.batch import Models
+    from filtering.classify import Verdict
+    from filtering.detect import Box
+    from filtering.pipeline import run_model
+    from filtering.settings import FilterSettings
+
+    def detect(images: Sequence[Image.Image]) -> list[list[Box]]:
+        return [[Box(i.width * 0.2, i.height * 0.2, i.width * 0.8, i.height * 0.9, 0.9, "car")]
+                for i in images]  # fmt: skip
+
+    def classify(crops: Sequence[Image.Image]) -> list[Verdict]:
+        return [Verdict("front", 0.99) for _ in crops]
+
+    settings = FilterSettings(data=data, front_conf=0.5)
+    start = time.perf_counter()
+    run = run_model(MODEL, settings, Models(detect, classify))
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "images": len(run.done), "torch": "torch" in sys.modules}
+
+
 def child_floor(data: Path, detector: str, classifier: str, every_core: bool = False) -> dict:
     from ultralytics import YOLO
 
@@ -176,6 +200,7 @@ def main() -> None:
     p.add_argument("--scenes", type=int, default=60, help="generated scenes for --detectors")
     p.add_argument("--decoding", action="store_true", help="compare full and reduced decoding")
     p.add_argument("--memory", default="", help="image counts of a memory run, e.g. 1000,10000")
+    p.add_argument("--memory-real", default="", help="image counts run with the real models too")
     p.add_argument("--size", default="1280x960", help="generated photos' size, WxH")
     args = p.parse_args()
     if args.decoding:
@@ -197,6 +222,7 @@ def main() -> None:
 CHILDREN = {
     "pipeline": lambda a: child_pipeline(a.data, a.detector, a.classifier, a.runtime, False),
     "idle": lambda a: child_pipeline(a.data, a.detector, a.classifier, a.runtime, True),
+    "stand-ins": lambda a: child_stand_ins(a.data),
     "floor": lambda a: child_floor(a.data, a.detector, a.classifier),
     "floor-every-core": lambda a: child_floor(a.data, a.detector, a.classifier, True),
 }
@@ -213,6 +239,10 @@ def report(args: argparse.Namespace) -> None:
         results = {f"idle {runtimes[0]}": run(0, runtimes[0], classifier, kind="idle")}
         if args.memory:
             for count in (int(c) for c in args.memory.split(",")):
+                results[f"stand-ins {count}"] = run(
+                    count, runtimes[0], classifier, kind="stand-ins"
+                )
+            for count in (int(c) for c in args.memory_real.split(",") if c):
                 results[f"pipeline {runtimes[0]} {count}"] = run(count, runtimes[0], classifier)
             print_results(results)
             return
