@@ -19,7 +19,8 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     """
     name = str(weights)
     path = Path(name)
-    if (path.parent != Path(".") or not _downloadable(name)) and not path.is_file():
+    # exists, not is_file: an OpenVINO export is a folder
+    if (path.parent != Path(".") or not _downloadable(name)) and not path.exists():
         raise WeightsError(f"{what} weights not found: {path}")
     from ultralytics import YOLO  # heavy import, only when a model is really needed
 
