@@ -1,10 +1,11 @@
-"""The detector's runtime: on the CPU a `.pt` detector runs as an ONNX export of itself.
+"""The detector's runtime: on the CPU a `.pt` detector can run as an ONNX export of itself
+(`--detector-runtime onnx`; the default is PyTorch, see README "Choosing the detector").
 
-ONNX Runtime runs YOLO on the CPU several times faster than PyTorch and decides alike
-(benchmarks/filtering.py --detectors, figures in README). The export is made once per weights
-file and input size with Ultralytics' own exporter, offline (no graph simplifier, which it would
-try to install), and kept in `export_cache` under a name holding the weights' content hash: new
-weights under the same name get a new export. A GPU (`--device 0`) keeps PyTorch as given.
+The export decides as PyTorch does: it is dynamic, so photos are padded as PyTorch pads them. It
+is made once per weights file and input size with Ultralytics' own exporter, offline (no graph
+simplifier, which it would try to install), and kept in `export_cache` under a name holding the
+weights' content hash: new weights under the same name get a new export. A GPU (`--device 0`)
+keeps PyTorch as given.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def onnx_export(pt: Path, imgsz: int, cache: Path) -> Path:
     """The ONNX export of `pt` at input size `imgsz` in `cache`, made if it is not there yet."""
     target = cache / export_name(pt, imgsz)
     if not target.is_file():
+        load_yolo(pt, "detect", "detector")  # unusable weights are named as without the export
         write_atomic(target, lambda partial: _export(pt, imgsz, partial))
     return target
 
@@ -99,7 +101,7 @@ def _export_copy(yolo: Any, pt: Path, imgsz: int, partial: Path) -> None:
                 format="onnx",
                 imgsz=imgsz,
                 simplify=False,
-                dynamic=False,
+                dynamic=True,
                 device="cpu",
                 verbose=False,
             )

@@ -48,9 +48,10 @@ class FilterSettings:
     detector: str = text(DEFAULT_DETECTOR, "YOLO detector weights, .pt or .onnx")
     classifier: Path = text(DEFAULT_CLASSIFIER, "YOLO front-facing classifier weights")
     device: str = text("cpu", "cpu, or a GPU: 0, cuda:0, mps")
-    # On the CPU a `.pt` detector runs as an ONNX export of itself, made once per weights file
-    # and input size (benchmarks/filtering.py: several times PyTorch's speed, same decisions).
-    detector_runtime: str = text("onnx", "CPU runtime of a .pt detector: onnx or pytorch")
+    # onnx: on the CPU a `.pt` detector runs as an ONNX export of itself, made once per weights
+    # file and input size, deciding alike. Not the default: on the shared 2-core machine the
+    # whole run was not clearly faster with it (benchmarks/filtering.py, figures in README).
+    detector_runtime: str = text("pytorch", "CPU runtime of a .pt detector: pytorch or onnx")
     export_cache: Path = text(
         Path("models") / "exports", "where the ONNX exports of .pt detectors are kept"
     )
