@@ -49,8 +49,8 @@ class FilterSettings:
     classifier: Path = text(DEFAULT_CLASSIFIER, "YOLO front-facing classifier weights")
     device: str = text("cpu", "cpu, or a GPU: 0, cuda:0, mps")
     # onnx: on the CPU a `.pt` detector runs as an ONNX export of itself, made once per weights
-    # file and input size, deciding alike. Not the default: on the shared 2-core machine the
-    # whole run was not clearly faster with it (benchmarks/filtering.py, figures in README).
+    # file and input size, deciding alike. Not the default: on a quiet 2-core machine PyTorch
+    # detected faster (20.4 against 18.7 images/s at 416; figures in README).
     detector_runtime: str = text("pytorch", "CPU runtime of a .pt detector: pytorch or onnx")
     export_cache: Path = text(
         Path("models") / "exports", "where the ONNX exports of .pt detectors are kept"
