@@ -24,6 +24,7 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
         raise WeightsError(f"{what} weights not found: {path}")
     from ultralytics import YOLO  # heavy import, only when a model is really needed
 
+    _check_format(name, what)
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
@@ -31,6 +32,19 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     if model.task != task:
         raise WeightsError(f"{what} weights {name} are a {model.task} model, not a {task} model")
     return model
+
+
+def _check_format(name: str, what: str) -> None:
+    """Ultralytics opens an export only at its first prediction: a file of no YOLO format (a
+    typo, a README) would fail in the middle of a run, so its name is checked now."""
+    from ultralytics.engine.exporter import export_formats
+
+    endings = tuple(export_formats()["Suffix"])
+    if not name.rstrip("/").endswith(endings):
+        raise WeightsError(
+            f"{what} weights {name} are no YOLO weights: expected a .pt file or an export "
+            "(.onnx, .torchscript, an _openvino_model folder, ...)"
+        )
 
 
 def use_threads(threads: int) -> None:

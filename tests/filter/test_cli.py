@@ -74,6 +74,7 @@ def test_every_model_folder_or_the_chosen_ones(
         ),
         ("one", ["--classifier", "DETECTOR"], "are a detect model, not a classify model"),
         ("one", ["--classifier", "models/typo.pt"], "classifier weights not found: models/typo.pt"),
+        ("one", ["--detector", "data/raw/one/bus.jpg"], "bus.jpg are no YOLO weights"),
         ("one", ["--device", "cuda:7"], "--device 'cuda:7': PyTorch sees"),
         ("one", ["--batch", "0"], "argument --batch: must be an integer >= 1, got '0'"),
         ("one", ["--workers", "0"], "argument --workers: must be an integer >= 1, got '0'"),
