@@ -46,6 +46,7 @@ if __package__ in (None, ""):
 
 from PIL import Image
 
+from benchmarks.memory import high_water_kb
 from sitecopy.server import serve
 from sitecopy.site import Inventory, TestSite
 
@@ -142,16 +143,6 @@ def crawl_command(origin: str, settings: dict[str, object]) -> list[str]:
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     return command
-
-
-def high_water_kb(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM, which starts afresh at exec)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    line = next((row for row in status.splitlines() if row.startswith("VmHWM:")), "VmHWM: 0 kB")
-    return int(line.split()[1])
 
 
 def main() -> None:

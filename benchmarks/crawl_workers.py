@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.crawl import REPO, crawl_command, high_water_kb
+from benchmarks.crawl import REPO, crawl_command
+from benchmarks.memory import high_water_kb
 from sitecopy.server import serve
 
 TICKS = 100  # /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux)

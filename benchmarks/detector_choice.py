@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -207,6 +206,8 @@ def print_decisions(name: str, per_view: dict[str, Counter[str]]) -> None:
 if __name__ == "__main__":
     if str(Path(__file__).resolve().parents[1]) not in sys.path:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.memory import own_peak_mb
+
     result = child(json.loads(sys.argv[1]), Path(sys.argv[2]))
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = own_peak_mb()
     print(json.dumps(result))

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks import decoding, detector_choice
+from benchmarks.memory import own_peak_mb
 from filtering import near_dups
 from filtering.settings import FilterSettings
 
@@ -213,7 +213,7 @@ def main() -> None:
             detector_choice.report(Path(args.detector), int8, args.photos, args.scenes, Path(tmp))
     elif args.child:
         result = CHILDREN[args.child](args)
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_mb"] = own_peak_mb()
         print(json.dumps(result))
     else:
         report(args)

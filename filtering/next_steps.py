@@ -21,7 +21,8 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
             f"next: label the crops waiting in {final / TO_LABEL}:",
             f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label",
             "then train the classifier on those labels:",
-            f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}",
+            f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}"
+            + _start_from(settings.detector),
         ]
     steps = []
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
@@ -41,6 +42,13 @@ def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
         f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label "
         "--sets not_front",
     ]
+
+
+def _start_from(detector: str) -> str:
+    """The detector's own weights as the classifier's start, when they are a file here: its
+    features are what the training recipe was measured with, and they need no download."""
+    path = Path(detector)
+    return f" --weights {shlex.quote(str(path))}" if path.suffix == ".pt" and path.is_file() else ""
 
 
 def _script(name: str) -> str:

@@ -157,4 +157,5 @@ def test_the_printed_next_steps_name_this_runs_paths(workdir: Path, detector_wei
     label, train = commands
     assert (workdir / label[1]).is_file() or Path(label[1]).is_file()
     assert (workdir / label[2] / "to_label").is_dir() and label[3:] == ["--label"]
-    assert train[2:] == ["--data", f"data/labels/{MODEL}"]
+    # The detector is a file here, so training starts from its features (no download needed).
+    assert train[2:] == ["--data", f"data/labels/{MODEL}", "--weights", str(detector_weights)]
