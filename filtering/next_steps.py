@@ -6,8 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from filtering.classes import NOT_FRONT
-from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record
+from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record, rejected_as_not_front
 from filtering.settings import FilterSettings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -34,7 +33,7 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
 def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
     """The classifier's rejections are where it is most often wrong: labelling those it got
     wrong gives the next training exactly the examples it lacked."""
-    rejected = sum(str(r.get("reason") or "").startswith(NOT_FRONT) for r in records.values())
+    rejected = sum(map(rejected_as_not_front, records.values()))
     if not rejected:
         return []
     return [

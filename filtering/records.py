@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filtering.classes import NOT_FRONT
 from filtering.files import append_jsonl, read_jsonl
 
 RECORDS_NAME = "records.jsonl"
@@ -113,6 +114,13 @@ def append_records(path: Path, records: Iterable[Record], stamp: str = "processe
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def rejected_as_not_front(record: Record | None) -> bool:
+    """The classifier rejected the crop (`not_front:<label>`): its crop is in no set."""
+    if record is None or record.get("fate") != REJECTED:
+        return False
+    return str(record.get("reason") or "").startswith(NOT_FRONT)
 
 
 def reviewed(record: Record, target: str, name: str, model_folder: str) -> Record:

@@ -14,12 +14,12 @@ from typing import Any
 from filtering.classes import NOT_FRONT
 from filtering.records import (
     RECORDS_NAME,
-    REJECTED,
     SETS,
     Records,
     append_records,
     is_image_name,
     read_records,
+    rejected_as_not_front,
     reviewed,
 )
 from review_tool.moves import Move
@@ -83,13 +83,7 @@ def _names(folder: Path, set_name: str, records: Records | None) -> list[str]:
     if set_name != NOT_FRONT:
         return names
     by_id = records.by_id if records is not None else {}
-    return [n for n in names if _rejected_as_not_front(by_id.get(Path(n).stem))]
-
-
-def _rejected_as_not_front(record: dict[str, Any] | None) -> bool:
-    if record is None or record.get("fate") != REJECTED:
-        return False
-    return str(record.get("reason") or "").startswith(NOT_FRONT)
+    return [n for n in names if rejected_as_not_front(by_id.get(Path(n).stem))]
 
 
 def scan(folder: Path, sets: tuple[str, ...], records: Records | None = None) -> Scan:

@@ -9,11 +9,13 @@ shorter side, centre crop, scale to 0..1), so the head learns on what run.py's c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import ImageOps
+
+from filtering.training.predict import chunks, open_rgb
 
 BATCH = 32  # crops per backbone pass: enough to amortise it, little memory
 
@@ -29,8 +31,8 @@ def backbone_features(network: Any, paths: Sequence[Path], imgsz: int) -> Any:
     network.eval()
     out = []
     with torch.inference_mode():
-        for chunk in _chunks(paths, BATCH):
-            images = [_rgb(path) for path in chunk]
+        for chunk in chunks(paths, BATCH):
+            images = [open_rgb(path) for path in chunk]
             views = images + [ImageOps.mirror(image) for image in images]
             x = torch.stack([prepare(view) for view in views]).float()
             for layer in layers:
@@ -38,13 +40,3 @@ def backbone_features(network: Any, paths: Sequence[Path], imgsz: int) -> Any:
             plain, mirrored = x[: len(chunk)], x[len(chunk) :]
             out.append(torch.stack((plain, mirrored), dim=1))
     return torch.cat(out).clone()
-
-
-def _rgb(path: Path) -> Image.Image:
-    with Image.open(path) as image:
-        return image.convert("RGB")
-
-
-def _chunks(paths: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
-    for first in range(0, len(paths), size):
-        yield paths[first : first + size]

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
 from filtering.training.labelled import Item
+
+T = TypeVar("T")
 
 BATCH = 32  # images per predict call: enough to amortise the call, little memory
 
@@ -28,18 +30,20 @@ def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[
     from filtering.classify import flip_averaged  # run.py's own way of asking
 
     out: list[Prediction] = []
-    for chunk in _chunks(items, BATCH):
-        verdicts = flip_averaged(model, [_rgb(item.path) for item in chunk], imgsz, device)
+    for chunk in chunks(items, BATCH):
+        verdicts = flip_averaged(model, [open_rgb(item.path) for item in chunk], imgsz, device)
         for item, verdict in zip(chunk, verdicts, strict=True):
             out.append(Prediction(item.path, item.label, verdict.label, verdict.conf))
     return out
 
 
-def _rgb(path: Path) -> Image.Image:
+def open_rgb(path: Path) -> Image.Image:
+    """A labelled crop, decoded and closed, as the models are given it."""
     with Image.open(path) as image:
         return image.convert("RGB")
 
 
-def _chunks(items: Sequence[Item], size: int) -> Iterator[Sequence[Item]]:
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in consecutive runs of `size` (the last may be shorter)."""
     for first in range(0, len(items), size):
         yield items[first : first + size]

@@ -73,20 +73,24 @@ def test_starting_weights_missing(capsys: pytest.CaptureFixture[str], labels: Pa
     assert "starting weights not found: nowhere/yolo.pt" in err
 
 
-def test_starting_weights_unreadable(
-    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.pt", "not a checkpoint", "cannot be loaded"),
+        ("README.md", "# notes, not weights\n", "are not YOLO weights"),
+    ],
+)
+def test_starting_weights_that_cannot_be_used(
+    capsys: pytest.CaptureFixture[str],
+    labels: Path,
+    tmp_path: Path,
+    name: str,
+    content: str,
+    message: str,
 ) -> None:
-    (tmp_path / "broken.pt").write_text("not a checkpoint")
-    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / "broken.pt"))
-    assert f"starting weights {tmp_path / 'broken.pt'} cannot be loaded" in err
-
-
-def test_starting_weights_that_are_no_weights(
-    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path
-) -> None:
-    (tmp_path / "README.md").write_text("# notes, not weights\n")
-    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / "README.md"))
-    assert f"starting weights {tmp_path / 'README.md'} are not YOLO weights" in err
+    (tmp_path / name).write_text(content)
+    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / name))
+    assert f"starting weights {tmp_path / name} {message}" in err
 
 
 def test_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
