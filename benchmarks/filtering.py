@@ -15,6 +15,11 @@ of `--photos` and on generated scenes (benchmarks/detector_choice.py).
     python benchmarks/filtering.py --memory 1000,10000 [--memory-real 1000] [--size 640x480]
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
+    python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
+        [--whole-variants pytorch:640,pytorch:416,pytorch:320,onnx:416] [--rounds 3]
+
+With `--whole`, the whole run per detector input size and runtime on the real photos and scenes
+(benchmarks/whole_run.py).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ if __package__ in (None, ""):
 import numpy as np
 from PIL import Image, ImageOps
 
-from benchmarks import decoding, detector_choice
+from benchmarks import decoding, detector_choice, whole_run
 from benchmarks.memory import own_peak_mb
 from filtering import near_dups
 from filtering.settings import FilterSettings
@@ -85,7 +90,7 @@ def _bus_variant(base: Image.Image, rng: random.Random) -> Image.Image:
     return canvas
 
 
-def timing_classifier(work: Path, detector: str) -> Path:
+def timing_classifier(work: Path, detector: str, imgsz: int = 64) -> Path:
     """A classifier of the right shape for timing (its answers do not matter here), trained by
     `filtering/train.py` for one epoch on crops of the generated photos."""
     make_photos(work / "pool", 12, seed=5)
@@ -95,7 +100,7 @@ def timing_classifier(work: Path, detector: str) -> Path:
         Image.open(path).resize((96, 72)).save(work / "labelled" / label / path.name)
     command = [sys.executable, str(REPO / "filtering" / "train.py")]
     command += ["--data", str(work / "labelled"), "--out", str(work / "classifier")]
-    command += ["--weights", detector, "--epochs", "1", "--imgsz", "64", "--workers", "0"]
+    command += ["--weights", detector, "--epochs", "1", "--imgsz", str(imgsz), "--workers", "0"]
     env = {**os.environ, "YOLO_OFFLINE": "1"}
     subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     return work / "classifier" / "front_classifier.pt"
@@ -173,15 +178,15 @@ def in_child(kind: str, data: Path, detector: str, classifier: str, runtime: str
 
 
 def near_duplicate_index(count: int = 100_000, distance: int = 6) -> tuple[float, int]:
-    """Seconds to find every close pair among `count` hashes, a tenth of them near copies."""
+    """Seconds to group `count` hashes, a tenth of them near copies, and the close pairs found."""
     rng = np.random.default_rng(0)
     hashes = rng.integers(0, 2**64 - 1, count, dtype=np.uint64, endpoint=True)
     for k in range(count // 10):
         hashes[count - 1 - k] = hashes[k] ^ np.uint64(1 << int(rng.integers(0, 64)))
     start = time.perf_counter()
-    pairs = near_dups.close_pairs(hashes, distance)
-    near_dups.groups(count, pairs)
-    return time.perf_counter() - start, len(pairs)
+    near_dups.groups(hashes, distance)
+    seconds = time.perf_counter() - start
+    return seconds, len(near_dups.close_pairs(hashes, distance))
 
 
 def main() -> None:
@@ -202,8 +207,17 @@ def main() -> None:
     p.add_argument("--memory", default="", help="image counts of a memory run, e.g. 1000,10000")
     p.add_argument("--memory-real", default="", help="image counts run with the real models too")
     p.add_argument("--size", default="1280x960", help="generated photos' size, WxH")
+    p.add_argument("--whole", action="store_true", help="whole runs per input size and runtime")
+    p.add_argument("--whole-variants", default="pytorch:640,pytorch:416,pytorch:320,onnx:416")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --whole")
     args = p.parse_args()
-    if args.decoding:
+    if args.whole:
+        with tempfile.TemporaryDirectory(prefix="scars-whole-") as tmp:
+            variants = args.whole_variants.split(",")
+            whole_run.report(
+                args.photos, args.scenes, variants, args.rounds, args.detector, Path(tmp)
+            )
+    elif args.decoding:
         with tempfile.TemporaryDirectory(prefix="scars-decoding-") as tmp:
             settings = FilterSettings(detector=args.detector, export_cache=Path(tmp) / "exports")
             decoding.report(args.photos, args.scenes, Path(tmp), settings)

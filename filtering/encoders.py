@@ -3,8 +3,9 @@
 An encoder has a `name`, which is also the record field its codes are stored under (so a record
 says which encoder made its code, and a record without the current encoder's code is encoded
 again from its crop file, not dropped), `encode` for one crop, its `distance` between two
-codes, and `close_pairs` over many codes at its own threshold. `PHash` is the one in use; another
-(an embedding, say) is a class with the same members, chosen in `encoder_for`.
+codes, and the `groups` of the same picture among many codes at its own threshold. `PHash` is
+the one in use; another (an embedding, say) is a class with the same members, chosen in
+`encoder_for`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class Encoder(Protocol):
 
     def distance(self, a: str, b: str) -> float: ...
 
-    def close_pairs(self, codes: Sequence[str]) -> np.ndarray:
-        """Index pairs (i < j) of the codes that are the same picture, shape (n, 2)."""
+    def groups(self, codes: Sequence[str]) -> list[list[int]]:
+        """Indices of the codes that are the same picture, each index in one group."""
         ...
 
 
@@ -48,9 +49,9 @@ class PHash:
         """Bits in which two hashes differ."""
         return (int(a, 16) ^ int(b, 16)).bit_count()
 
-    def close_pairs(self, codes: Sequence[str]) -> np.ndarray:
+    def groups(self, codes: Sequence[str]) -> list[list[int]]:
         hashes = np.array([int(code, 16) for code in codes], dtype=np.uint64)
-        return near_dups.close_pairs(hashes, self.max_distance)
+        return near_dups.groups(hashes, self.max_distance)
 
 
 def encoder_for(settings: FilterSettings) -> Encoder:

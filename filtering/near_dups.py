@@ -1,53 +1,56 @@
-"""The index behind the pHash encoder (`encoders.PHash`): close pairs among 64-bit hashes, and
-the groups those pairs form.
+"""The index behind the pHash encoder (`encoders.PHash`): the groups of the same picture among
+64-bit hashes, and, for checks, their close pairs.
 
 Comparing every pair is quadratic, so the index splits each hash into `distance + 1` chunks: two
 hashes at most `distance` bits apart agree exactly on at least one chunk (pigeonhole), so only
-hashes sharing a chunk value are compared.
+hashes sharing a chunk value are compared. Identical hashes are one picture before any comparing,
+and the pairs found are merged into groups block by block, never kept: a model whose photos are
+nearly all one picture would otherwise hold a pair for every two of them (50 million at 10,000).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 HASH_BITS = 64
-BLOCK = 2048  # rows compared at once inside a large bucket: bounds memory to BLOCK x bucket
+CELLS = 1 << 20  # hash comparisons held at once inside a bucket: bounds a block to some 30 MB
+
+
+def groups(hashes: np.ndarray, max_distance: int) -> list[list[int]]:
+    """Indices of the same picture (hashes linked by chains of at most `max_distance` bits),
+    each group ascending and the groups by their first index, singletons included. A negative
+    distance switches the stage off: all singletons."""
+    if max_distance < 0:
+        return [[i] for i in range(len(hashes))]
+    distinct, inverse = np.unique(hashes, return_inverse=True)
+    parent = np.arange(len(distinct))
+    for pairs in _pair_blocks(distinct, max_distance):
+        _union(parent, pairs[:, 0], pairs[:, 1])
+    roots = _roots(parent)[inverse.reshape(-1)]
+    order = np.argsort(roots, kind="stable")
+    starts = np.flatnonzero(np.r_[True, roots[order][1:] != roots[order][:-1]])
+    found = [chunk.tolist() for chunk in np.split(order, starts[1:])] if len(order) else []
+    return sorted(found, key=lambda members: members[0])
 
 
 def close_pairs(hashes: np.ndarray, max_distance: int) -> np.ndarray:
     """All index pairs (i < j) whose hashes differ in at most `max_distance` bits, shape (n, 2).
-
-    A negative distance switches the stage off: no pairs.
-    """
+    Holds every pair: for checks and benchmarks; filtering itself asks for `groups`."""
     found = [np.empty((0, 2), dtype=np.int64)]
-    if max_distance < 0:
-        return found[0]
-    for shift, bits in _chunks(max_distance):
-        keys = (hashes >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
-        for members in _buckets(keys):
-            found.append(_pairs_within(hashes, members, max_distance))
+    if max_distance >= 0:
+        found.extend(_pair_blocks(hashes, max_distance))
     pairs = np.concatenate(found)
     return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
-def groups(count: int, pairs: np.ndarray) -> list[list[int]]:
-    """Connected groups of indices (union-find over the pairs); singletons included."""
-    parent = list(range(count))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in pairs.tolist():
-        ri, rj = root(i), root(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    members: dict[int, list[int]] = {}
-    for i in range(count):
-        members.setdefault(root(i), []).append(i)
-    return list(members.values())
+def _pair_blocks(hashes: np.ndarray, max_distance: int) -> Iterator[np.ndarray]:
+    """Close pairs (i < j), block by block; a pair close in several chunks comes more than once."""
+    for shift, bits in _chunks(max_distance):
+        keys = (hashes >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+        for members in _buckets(keys):
+            yield from _pairs_within(hashes, members, max_distance)
 
 
 def _chunks(max_distance: int) -> list[tuple[int, int]]:
@@ -67,14 +70,39 @@ def _buckets(keys: np.ndarray) -> list[np.ndarray]:
     return [order[s:e] for s, e in zip(starts, ends, strict=True) if e - s > 1]
 
 
-def _pairs_within(hashes: np.ndarray, members: np.ndarray, max_distance: int) -> np.ndarray:
+def _pairs_within(
+    hashes: np.ndarray, members: np.ndarray, max_distance: int
+) -> Iterator[np.ndarray]:
     values = hashes[members]
-    found = []
-    for start in range(0, len(members), BLOCK):
-        block = values[start : start + BLOCK]
+    rows_at_once = max(1, CELLS // len(members))
+    for start in range(0, len(members), rows_at_once):
+        block = values[start : start + rows_at_once]
         distance = np.bitwise_count(block[:, None] ^ values[None, :])
         rows, cols = np.nonzero(distance <= max_distance)
         keep = cols > rows + start  # each pair once, never an image with itself
-        found.append(np.stack([members[rows[keep] + start], members[cols[keep]]], axis=1))
-    pairs = np.concatenate(found)
-    return np.sort(pairs, axis=1)
+        pairs = np.stack([members[rows[keep] + start], members[cols[keep]]], axis=1)
+        if len(pairs):
+            yield np.sort(pairs, axis=1)
+
+
+def _union(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Merge the sets of each pair (a[k], b[k]) in place: every root hooks onto the smallest root
+    it is paired with, until each pair shares a root (a few rounds, each over whole arrays)."""
+    while True:
+        roots = _roots(parent)
+        root_a, root_b = roots[a], roots[b]
+        apart = root_a != root_b
+        if not apart.any():
+            return
+        low = np.minimum(root_a[apart], root_b[apart])
+        high = np.maximum(root_a[apart], root_b[apart])
+        np.minimum.at(parent, high, low)
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Each index's root, compressing `parent` in place (pointer jumping)."""
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return parent
+        parent[:] = grand

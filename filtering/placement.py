@@ -15,7 +15,6 @@ from typing import ClassVar
 from PIL import Image
 from tqdm import tqdm
 
-from filtering import near_dups
 from filtering.batch import Batch, BatchStage, Reasons, RunContext
 from filtering.encoders import Encoder, encoder_for
 from filtering.records import CANDIDATE, PLACED, REJECTED, Record, append_records
@@ -49,10 +48,10 @@ class NearDuplicates(BatchStage):
         if not any(r["fate"] == CANDIDATE for r in pool):
             return []
         pool, encoded = self._with_codes(pool)
-        pairs = self.encoder.close_pairs([r[self.encoder.name] for r in pool])
+        same_picture = self.encoder.groups([r[self.encoder.name] for r in pool])
         final = records_path.parent.relative_to(self.settings.data)
         decided: list[Record] = []
-        for members in tqdm(near_dups.groups(len(pool), pairs), desc="near-dups", disable=None):
+        for members in tqdm(same_picture, desc="near-dups", disable=None):
             decided.extend(_decide([pool[i] for i in members], final, self.name))
         for start in range(0, len(decided), WRITE_EVERY):
             chunk = decided[start : start + WRITE_EVERY]

@@ -48,23 +48,60 @@ def test_the_index_finds_what_every_pair_finds(distance: int) -> None:
     assert found == expected
 
 
+def _components(count: int, pairs: set[tuple[int, int]]) -> list[list[int]]:
+    """Connected groups by plain graph search, the check on `groups`."""
+    neighbours: dict[int, set[int]] = {i: set() for i in range(count)}
+    for i, j in pairs:
+        neighbours[i].add(j)
+        neighbours[j].add(i)
+    seen: set[int] = set()
+    found = []
+    for start in range(count):
+        if start in seen:
+            continue
+        group, todo = {start}, [start]
+        while todo:
+            for other in neighbours[todo.pop()] - group:
+                group.add(other)
+                todo.append(other)
+        seen |= group
+        found.append(sorted(group))
+    return found
+
+
+@pytest.mark.parametrize("distance", [0, 1, 4, 6, 11])
+def test_groups_are_the_connected_pairs(distance: int) -> None:
+    hashes = _planted(seed=10 + distance, count=1500)
+    hashes[100:140] = hashes[7]  # identical hashes are one picture, merged before comparing
+    expected = _components(len(hashes), _brute_force(hashes, distance))
+    assert any(len(group) > 40 for group in expected)
+    assert near_dups.groups(hashes, distance) == expected
+
+
 def test_large_buckets_are_compared_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(near_dups, "BLOCK", 16)
+    monkeypatch.setattr(near_dups, "CELLS", 16 * 40)
     rng = np.random.default_rng(5)
     # 40 hashes that differ only in their lowest 5 bits: one bucket, compared 16 rows at a time.
     hashes = np.uint64(0xA5A5_0F0F_3C3C_0000) | rng.integers(0, 32, 40).astype(np.uint64)
     found = {tuple(pair) for pair in near_dups.close_pairs(hashes, 3).tolist()}
     assert len(found) > 300
     assert found == _brute_force(hashes, 3)
+    assert near_dups.groups(hashes, 3) == _components(40, found)
+
+
+def test_chains_are_one_group_and_far_hashes_their_own() -> None:
+    # 0-1 and 1-2 are 3 bits apart, 0-2 are 6: one group by the chain; the last is far from all.
+    hashes = np.array([0b000000, 0b000111, 0b111111, 2**64 - 1], dtype=np.uint64)
+    assert near_dups.groups(hashes, 3) == [[0, 1, 2], [3]]
 
 
 def test_a_negative_distance_switches_the_stage_off() -> None:
     assert len(near_dups.close_pairs(np.zeros(10, dtype=np.uint64), -1)) == 0
+    assert near_dups.groups(np.zeros(3, dtype=np.uint64), -1) == [[0], [1], [2]]
 
 
-def test_groups_follow_chains_of_pairs() -> None:
-    pairs = np.array([[0, 3], [3, 5], [1, 2]])
-    assert sorted(near_dups.groups(6, pairs)) == [[0, 3, 5], [1, 2], [4]]
+def test_no_hashes_no_groups() -> None:
+    assert near_dups.groups(np.zeros(0, dtype=np.uint64), 6) == []
 
 
 # The pHash of `_bus_crop`, as computed when this test was written.
