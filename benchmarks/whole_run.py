@@ -76,7 +76,9 @@ def in_child(variant: str, work: Path, detector: str, classifier: str) -> dict:
     command += ["--detector", detector, "--classifier", classifier]
     command += ["--exports", str(work / "exports")]
     env = {**os.environ, "YOLO_OFFLINE": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise SystemExit(f"the {variant} run failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["load"] = os.getloadavg()[0]
     return result
