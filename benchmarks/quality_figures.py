@@ -8,6 +8,7 @@ from typing import Any
 
 FRONT_VIEWS = ("front",)  # what clean must hold: straight fronts only
 FRONT_FACING = ("front", "front_three_quarter")  # what clean and questionable together must hold
+LIKELY_OTHER = "not_front:likely_other"  # rejected by the `other` threshold (classify.route)
 
 
 def where(record: Mapping[str, Any]) -> str:
@@ -66,6 +67,29 @@ def overall(records: Mapping[str, Mapping[str, Any]], views: Mapping[str, str]) 
         "questionable_holds": dict(Counter(questionable)),
         "front_facing_recall": ratio(kept, len(facing)),
         "straight_front_recall_in_clean": ratio(sum(v in FRONT_VIEWS for v in clean), len(fronts)),
+        **_without_other_threshold(records, views, questionable, kept, len(facing)),
+    }
+
+
+def _without_other_threshold(
+    records: Mapping[str, Mapping[str, Any]],
+    views: Mapping[str, str],
+    questionable: list[str],
+    kept: int,
+    facing: int,
+) -> dict[str, Any]:
+    """What the `other` threshold changed: the crops it rejected would otherwise have been
+    questionable (other was not their first class, and they were not clean)."""
+    likely = [views[i] for i, r in records.items() if r.get("reason") == LIKELY_OTHER]
+    held = questionable + likely
+    return {
+        "rejected_as_likely_other": dict(Counter(likely)),
+        "questionable_front_facing_share_without_other_conf": ratio(
+            sum(v in FRONT_FACING for v in held), len(held)
+        ),
+        "front_facing_recall_without_other_conf": ratio(
+            kept + sum(v in FRONT_FACING for v in likely), facing
+        ),
     }
 
 
@@ -80,7 +104,9 @@ def mistakes(records: Mapping[str, Mapping[str, Any]], views: Mapping[str, str])
         )
         lost = view in FRONT_FACING and r.get("stage") == "classify" and fate == "rejected"
         if wrong or lost:
-            said = f"{r['classifier_label']} {r['classifier_conf']}"
+            said = (
+                f"{r['classifier_label']} {r['classifier_conf']} other {r.get('classifier_other')}"
+            )
             out.append(f"{view}/{image_id}: {said} -> {fate}")
     return out
 

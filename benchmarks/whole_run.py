@@ -10,6 +10,10 @@ photos of each view ended, so that a faster variant can be seen to keep the same
 
     python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
         [--whole-variants pytorch:640,pytorch:416,pytorch:320,onnx:416] [--rounds 3]
+
+A variant is `runtime:size`, or `runtime:size:batch` for another `--batch` than the default.
+The classifier's answers here are not real ones, so "where the photos ended" says what the
+detect stage decided (a crop, or why none) and nothing about the views' sets.
 """
 
 from __future__ import annotations
@@ -91,8 +95,9 @@ def child(variant: str, data: Path, detector: str, classifier: str, exports: Pat
     from filtering.records import RECORDS_NAME, read_records
     from filtering.settings import FilterSettings
 
-    runtime, size = variant.split(":")
+    runtime, size, *batch = variant.split(":")
     settings = FilterSettings(
+        batch=int(batch[0]) if batch else FilterSettings().batch,
         data=data,
         detector=detector,
         classifier=Path(classifier),

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageOps
 
-from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED
+from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.training.calibration import read_front_conf
+from filtering.training.calibration import read_front_conf, read_other_conf
 from filtering.weights import WeightsError, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 class Verdict:
     label: str
     conf: float
+    # The probability of `other`, averaged as `conf` is; None from a model that gives no other.
+    other: float | None = None
 
 
 Classify = Callable[[Sequence[Image.Image]], list[Verdict]]
@@ -84,7 +86,10 @@ def _verdict(plain: Results, mirrored: Results) -> Verdict:
     assert plain.probs is not None and mirrored.probs is not None  # a classify model's results
     probs = (_tensor(plain.probs.data) + _tensor(mirrored.probs.data)) / 2
     top = int(probs.argmax())
-    return Verdict(plain.names[top], round(float(probs[top]), 4))
+    other = [float(probs[k]) for k, name in plain.names.items() if name == OTHER]
+    return Verdict(
+        plain.names[top], round(float(probs[top]), 4), round(other[0], 4) if other else None
+    )
 
 
 def _tensor(data: Any) -> Any:
@@ -107,12 +112,33 @@ def clean_threshold(settings: FilterSettings) -> float:
     return DEFAULT_FRONT_CONF if calibrated is None else calibrated
 
 
-def route(verdict: Verdict, front_conf: float) -> tuple[str, str | None]:
+def reject_threshold(settings: FilterSettings) -> float | None:
+    """The one place where the `other` probability that rejects a crop not clean is decided:
+    `--other-conf` when given, else the threshold calibrated when the classifier was trained,
+    else none (a crop is rejected only when `other` is its most likely class)."""
+    if settings.other_conf is not None:
+        return settings.other_conf
+    return read_other_conf(settings.classifier)
+
+
+def route(
+    verdict: Verdict, front_conf: float, other_conf: float | None = None
+) -> tuple[str, str | None]:
     """The fate of a crop and, when it is not clean, why."""
     if verdict.label == FRONT and verdict.conf >= front_conf:
         return CLEAN, None
+    if verdict.label != OTHER and _likely_other(verdict, other_conf):
+        return REJECTED, f"not_front:{LIKELY_OTHER}"
     if verdict.label == FRONT:
         return QUESTIONABLE, "front_low_confidence"
     if verdict.label == FRONT_ANGLED:
         return QUESTIONABLE, "front_angled"
     return REJECTED, f"not_front:{verdict.label}"
+
+
+# The reason's tail for a crop whose `other` reaches the threshold though another class is first.
+LIKELY_OTHER = "likely_other"
+
+
+def _likely_other(verdict: Verdict, other_conf: float | None) -> bool:
+    return other_conf is not None and verdict.other is not None and verdict.other >= other_conf

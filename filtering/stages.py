@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from filtering.batch import Batch, BatchStage, Models, Reasons, RunContext, demote, reject, settle
-from filtering.classify import clean_threshold, route
+from filtering.classify import clean_threshold, reject_threshold, route
 from filtering.detect import Box, NoVehicle, crop, framing_doubts, main_vehicle
 from filtering.images import BadImage, RawImage, load_raw
 from filtering.records import CANDIDATE, DUPLICATE, REJECTED, TO_LABEL, Record, new_record
@@ -135,15 +135,21 @@ class ClassifyStage(BatchStage):
 
     name = "classify"
     reasons: ClassVar[Reasons] = {
-        "not_front": ("classifier",),
+        "not_front": ("classifier", "other_conf"),
         "front_low_confidence": ("front_conf",),
         "front_angled": ("classifier",),
     }
-    fields: ClassVar[tuple[str, ...]] = ("classifier_label", "classifier_conf", "target")
+    fields: ClassVar[tuple[str, ...]] = (
+        "classifier_label",
+        "classifier_conf",
+        "classifier_other",
+        "target",
+    )
 
     def __init__(self, run: RunContext) -> None:
         self.classify = run.models.classify
         self.front_conf = clean_threshold(run.settings)
+        self.other_conf = reject_threshold(run.settings)
 
     def __call__(self, batch: Batch) -> None:
         ids = list(batch.crops)
@@ -155,7 +161,9 @@ class ClassifyStage(BatchStage):
         for image_id, verdict in zip(ids, verdicts, strict=True):
             record = batch.records[image_id]
             record.update(classifier_label=verdict.label, classifier_conf=verdict.conf)
-            fate, reason = route(verdict, self.front_conf)
+            if verdict.other is not None:
+                record.update(classifier_other=verdict.other)
+            fate, reason = route(verdict, self.front_conf, self.other_conf)
             if fate == REJECTED:
                 reject(record, self.name, reason)
                 del batch.crops[image_id]

@@ -22,7 +22,12 @@ if __package__ in (None, ""):
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.device import check_device
-from filtering.training.calibration import Calibration, calibrate, write_calibration
+from filtering.training.calibration import (
+    Calibration,
+    calibrate,
+    with_other_threshold,
+    write_calibration,
+)
 from filtering.training.cli import (
     add_reviews_aloud,
     at_least_two,
@@ -114,8 +119,10 @@ def run(settings: TrainSettings) -> int:
     progress.finish()
     print(f"starting weights: {trained.start}")
     calibration = calibrate(trained.held_back, settings.precision)
+    calibration = with_other_threshold(calibration, trained.held_back)
     written = write_calibration(trained.weights, calibration)
     print(f"{calibration.describe()} (written to {written})")
+    print(calibration.describe_other())
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {trained.weights}")
@@ -161,7 +168,9 @@ def _facts(
         "train_images_balanced": trained.train_counts,
         "epochs": settings.epochs,
         "front_conf": calibration.front_conf,
+        "other_conf": calibration.other_conf,
         "calibration": calibration.describe(),
+        "other_threshold": calibration.describe_other(),
         "imgsz": settings.imgsz,
         "device": settings.device,
         "seconds": round(seconds, 1),

@@ -10,6 +10,15 @@ highest observed precision is taken (among equals the lowest, for the most front
 calibration says the target was not reached and what precision is sure. `run.py` reads the
 threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
 
+The same predictions set the `other` threshold: a crop not clean whose probability of `other`
+reaches it is rejected even when front or front_angled is its first class, which keeps rears and
+sides that look half like a front out of questionable. It is put just above the highest `other`
+of any held-back front view (those the classifier does not already reject): of n held-back front
+views, a new one lies above all of them 1 time in n + 1, so with at least `MIN_FRONT_VIEWS` of them
+it costs at most some 5 % of the front views (an upper bound: most front views are far below),
+and none of those labelled. With fewer, or when the threshold would be 0.5 or more (where `other`
+is first anyway), there is none.
+
 This module is the one reader and writer of that file.
 """
 
@@ -18,15 +27,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from filtering.classes import FRONT
+from filtering.classes import FRONT, FRONT_ANGLED, OTHER
 from filtering.files import write_text_atomic
 from filtering.training.predict import Prediction
 
 SUFFIX = "_calibration.json"
+FRONT_VIEWS = (FRONT, FRONT_ANGLED)
 Z_ONE_SIDED_95 = 1.6449  # the normal quantile of a one-sided 95 % bound
+MIN_FRONT_VIEWS = 20  # held-back front views needed to set the `other` threshold: 1 in 21 above
+STEP = 0.0001  # the `other` threshold lies this far above the highest front view's (4 decimals)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,10 @@ class Calibration:
     met: bool  # whether the target was reached by the lower bound
     # Clean's precision is at least this at 95 % confidence, from these counts (Wilson).
     precision_bound: float | None = None
+    # A crop not clean whose `other` is at least this is rejected (None: `other` first only).
+    other_conf: float | None = None
+    other_rejected: int = 0  # held-back crops not front-facing that it rejects besides
+    front_views: int = 0  # held-back front views (front, front_angled) it was set above
 
     def describe(self) -> str:
         precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
@@ -54,6 +70,18 @@ class Calibration:
         if not self.met:
             line += f"; the target {self.target} was not reached on these crops: label more fronts"
         return line
+
+    def describe_other(self) -> str:
+        if self.other_conf is None:
+            return (
+                f"other threshold: none ({self.front_views} held-back front views, "
+                f"{MIN_FRONT_VIEWS} needed, below 0.5): a crop is rejected when other is first"
+            )
+        return (
+            f"other threshold {self.other_conf:.4f}, above all {self.front_views} held-back front "
+            f"views: it also rejects {self.other_rejected} held-back crops that are not front "
+            "views, which would otherwise be questionable"
+        )
 
 
 def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
@@ -72,6 +100,29 @@ def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
     if options:  # the most precise; among equals the lowest threshold (most fronts)
         return max(options, key=lambda c: (c.precision or 0.0, -c.front_conf))
     return Calibration(1.0, target, None, 0.0 if fronts else None, 0, 0, fronts, False)
+
+
+def with_other_threshold(
+    calibration: Calibration, predictions: Sequence[Prediction]
+) -> Calibration:
+    """`calibration` with the `other` threshold these held-back predictions set (module doc)."""
+    facing = [p for p in predictions if p.label in FRONT_VIEWS and p.predicted != OTHER]
+    others = [p.other for p in facing]
+    if any(o is None for o in others) or len(facing) < MIN_FRONT_VIEWS:
+        return replace(calibration, other_conf=None, other_rejected=0, front_views=len(facing))
+    threshold = round(max(o for o in others if o is not None) + STEP, 4)
+    if threshold >= 0.5:
+        return replace(calibration, other_conf=None, other_rejected=0, front_views=len(facing))
+    rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
+    return replace(
+        calibration, other_conf=threshold, other_rejected=len(rejected), front_views=len(facing)
+    )
+
+
+def _rejected_by_other(p: Prediction, threshold: float, front_conf: float) -> bool:
+    """Rejected by the `other` threshold alone: not clean, `other` not first, `other` high."""
+    clean = p.predicted == FRONT and p.conf >= front_conf
+    return not clean and p.predicted != OTHER and p.other is not None and p.other >= threshold
 
 
 def _at(
@@ -105,9 +156,20 @@ def write_calibration(weights: Path, calibration: Calibration) -> Path:
 
 
 def read_front_conf(weights: Path) -> float | None:
-    """The calibrated threshold of these weights, or None if there is no usable calibration."""
+    """The calibrated front threshold of these weights, or None without a usable calibration."""
+    return _read_threshold(weights, "front_conf")
+
+
+def read_other_conf(weights: Path) -> float | None:
+    """The calibrated `other` threshold of these weights, or None (none set, or no usable
+    calibration: calibrations written before it have none)."""
+    return _read_threshold(weights, "other_conf")
+
+
+def _read_threshold(weights: Path, key: str) -> float | None:
     try:
-        value = json.loads(calibration_path(weights).read_text(encoding="utf-8"))["front_conf"]
+        value = json.loads(calibration_path(weights).read_text(encoding="utf-8"))[key]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return float(value) if isinstance(value, int | float) and 0.0 <= value <= 1.0 else None
+    usable = isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+    return float(value) if usable else None

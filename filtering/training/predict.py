@@ -23,6 +23,7 @@ class Prediction:
     label: str  # the true class
     predicted: str
     conf: float
+    other: float | None = None  # the probability of `other`, as run.py's verdicts carry it
 
 
 def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[Prediction]:
@@ -33,7 +34,9 @@ def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[
     for chunk in chunks(items, BATCH):
         verdicts = flip_averaged(model, [open_rgb(item.path) for item in chunk], imgsz, device)
         for item, verdict in zip(chunk, verdicts, strict=True):
-            out.append(Prediction(item.path, item.label, verdict.label, verdict.conf))
+            out.append(
+                Prediction(item.path, item.label, verdict.label, verdict.conf, verdict.other)
+            )
     return out
 
 

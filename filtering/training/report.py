@@ -48,6 +48,7 @@ def as_json(evaluation: Evaluation) -> dict[str, object]:
                 "label": p.label,
                 "predicted": p.predicted,
                 "conf": round(p.conf, 4),
+                "other": p.other,
             }
             for p in evaluation.predictions
         ],

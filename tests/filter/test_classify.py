@@ -29,6 +29,27 @@ def test_routing(verdict: Verdict, fate: str, reason: str | None) -> None:
     assert route(verdict, front_conf=0.80) == (fate, reason)
 
 
+@pytest.mark.parametrize(
+    ("verdict", "fate", "reason"),
+    [
+        (Verdict("front", 0.85, other=0.10), CLEAN, None),  # clean is decided first
+        (Verdict("front", 0.60, other=0.29), QUESTIONABLE, "front_low_confidence"),
+        (Verdict("front", 0.60, other=0.30), REJECTED, "not_front:likely_other"),
+        (Verdict("front_angled", 0.55, other=0.41), REJECTED, "not_front:likely_other"),
+        (Verdict("front_angled", 0.90, other=0.05), QUESTIONABLE, "front_angled"),
+        (Verdict("front_angled", 0.60), QUESTIONABLE, "front_angled"),  # no other given
+        (Verdict("other", 0.50, other=0.50), REJECTED, "not_front:other"),
+    ],
+)
+def test_routing_with_an_other_threshold(verdict: Verdict, fate: str, reason: str | None) -> None:
+    assert route(verdict, front_conf=0.80, other_conf=0.30) == (fate, reason)
+
+
+def test_without_an_other_threshold_other_must_be_first() -> None:
+    verdict = Verdict("front_angled", 0.45, other=0.44)
+    assert route(verdict, front_conf=0.80, other_conf=None) == (QUESTIONABLE, "front_angled")
+
+
 def test_the_trained_classifier_tells_the_views_apart(
     tiny_classifier: Path, bus_photo: Path
 ) -> None:
@@ -38,6 +59,8 @@ def test_the_trained_classifier_tells_the_views_apart(
     verdicts = classify([bus, gray(bus), empty_scene(7)])
     assert [v.label for v in verdicts] == ["front", "front_angled", "other"]
     assert all(0.0 <= v.conf <= 1.0 for v in verdicts)
+    assert verdicts[2].other == verdicts[2].conf  # other is first: its probability is conf
+    assert all(v.other is not None and v.other < 0.5 for v in verdicts[:2])
 
 
 def test_a_detector_is_not_a_classifier(detector_weights: Path) -> None:
@@ -112,7 +135,7 @@ def test_a_verdict_averages_the_crop_and_its_mirror() -> None:
     )
     # One look says front 0.7 (or front_angled 0.5); the crop and its mirror together say front
     # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
-    assert verdicts == [Verdict("front", 0.4), Verdict("front", 0.4)]
+    assert verdicts == [Verdict("front", 0.4, other=0.3), Verdict("front", 0.4, other=0.3)]
     assert model.asked == [4]  # both crops and both mirrors in one batch
 
 

@@ -29,7 +29,7 @@ def test_the_stages_are_listed_once_in_order() -> None:
     )  # fmt: skip
     assert [kind.name for kind in STAGE_TYPES] == list(STAGE_NAMES)
     assert governing("detect", "vehicle_cut_off") == ("edge_margin",)
-    assert governing("classify", "not_front:other") == ("classifier",)
+    assert governing("classify", "not_front:other") == ("classifier", "other_conf")
     assert governing("review", "moved_to_clean") == ()
 
 

@@ -1,4 +1,5 @@
-"""The front threshold chosen for clean's precision, against a recount from the predictions."""
+"""The front threshold chosen for clean's precision and the `other` threshold set above the front
+views, against recounts from the predictions."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from filtering.classify import DEFAULT_FRONT_CONF, clean_threshold
+from filtering.classify import DEFAULT_FRONT_CONF, Verdict, clean_threshold, reject_threshold, route
 from filtering.settings import FilterSettings
 from filtering.training.calibration import (
     Calibration,
     calibrate,
     calibration_path,
     read_front_conf,
+    read_other_conf,
+    with_other_threshold,
     write_calibration,
 )
 from filtering.training.predict import Prediction
@@ -142,3 +145,79 @@ def test_filtering_takes_the_calibrated_threshold_unless_front_conf_is_given(
     write_calibration(weights, calibrate(predictions(TABLE), 0.98))
     assert clean_threshold(FilterSettings(classifier=weights)) == 0.97
     assert clean_threshold(FilterSettings(classifier=weights, front_conf=0.5)) == 0.5
+
+
+def _with_others(facing_others: list[float], rest: list[tuple[str, str, float, float]]) -> list:
+    """Held-back predictions: front views (predicted front_angled, at these `other`s), then `rest`
+    as (true, predicted, conf, other)."""
+    rows = [("front_angled", "front_angled", 0.6, o) for o in facing_others] + rest
+    return [Prediction(Path(f"{k}.jpg"), t, p, c, o) for k, (t, p, c, o) in enumerate(rows)]
+
+
+def _recount_other(held_back: list[Prediction], threshold: float, front_conf: float) -> int:
+    """Crops not front views that the threshold rejects besides `other` first, written out."""
+    return sum(
+        p.label == "other"
+        and not (p.predicted == "front" and p.conf >= front_conf)
+        and p.predicted != "other"
+        and p.other is not None
+        and p.other >= threshold
+        for p in held_back
+    )
+
+
+FRONT_AT_090 = Calibration(0.90, 0.98, None, None, 0, 0, 0, False)  # the front threshold, fixed
+
+REST = [
+    ("other", "front_angled", 0.50, 0.45),  # a rear half taken for a front: rejected
+    ("other", "front", 0.55, 0.40),  # below the front threshold: rejected
+    ("other", "front", 0.95, 0.30),  # clean comes first: not the other threshold's to reject
+    ("other", "front_angled", 0.80, 0.20),  # less other than the highest front view: kept
+    ("front", "other", 0.70, 0.70),  # a front lost already: no say in the threshold
+    ("other", "other", 0.90, 0.90),  # rejected anyway, not counted
+]
+
+
+def test_the_other_threshold_lies_just_above_every_front_view() -> None:
+    facing = [0.01 * k for k in range(25)]  # 25 front views, the highest other 0.24
+    held_back = _with_others(facing, REST)
+    chosen = with_other_threshold(FRONT_AT_090, held_back)
+    assert chosen.other_conf == 0.2401
+    assert chosen.front_views == 25
+    assert chosen.other_rejected == _recount_other(held_back, 0.2401, chosen.front_conf) == 2
+    routed = [route(Verdict(p.predicted, p.conf, p.other), chosen.front_conf, chosen.other_conf)
+              for p in held_back if p.label in ("front", "front_angled")]  # fmt: skip
+    assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front `other` took first
+    assert "above all 25 held-back front views" in chosen.describe_other()
+
+
+@pytest.mark.parametrize(
+    ("facing", "why"),
+    [
+        ([0.01] * 19, "too few front views to trust the highest"),
+        ([0.01] * 24 + [0.5], "a front view at 0.5: other would be first anyway"),
+    ],
+)
+def test_no_other_threshold(facing: list[float], why: str) -> None:
+    held_back = _with_others(facing, REST)
+    chosen = with_other_threshold(FRONT_AT_090, held_back)
+    assert chosen.other_conf is None, why
+    assert chosen.other_rejected == 0
+    assert "other threshold: none" in chosen.describe_other()
+
+
+def test_predictions_without_other_set_no_threshold() -> None:
+    held_back = predictions([("front", "front_angled", 0.6)] * 30)  # other unknown
+    assert with_other_threshold(FRONT_AT_090, held_back).other_conf is None
+
+
+def test_filtering_takes_the_calibrated_other_threshold_unless_given(tmp_path: Path) -> None:
+    weights = tmp_path / "front_classifier.pt"
+    assert reject_threshold(FilterSettings(classifier=weights)) is None  # no calibration
+    held_back = _with_others([0.01 * k for k in range(25)], REST)
+    write_calibration(weights, with_other_threshold(FRONT_AT_090, held_back))
+    assert read_other_conf(weights) == 0.2401
+    assert reject_threshold(FilterSettings(classifier=weights)) == 0.2401
+    assert reject_threshold(FilterSettings(classifier=weights, other_conf=1.0)) == 1.0
+    calibration_path(weights).write_text('{"front_conf": 0.9}')  # written before the threshold
+    assert reject_threshold(FilterSettings(classifier=weights)) is None
