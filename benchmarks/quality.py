@@ -90,9 +90,14 @@ def label_of(view: str) -> str:
 
 
 def filter_half(
-    work: Path, by_view: dict[str, list[Path]], half: dict[str, str], classifier: Path, args: Any
+    work: Path,
+    by_view: dict[str, list[Path]],
+    half: dict[str, str],
+    classifier: Path | None,
+    args: Any,
 ) -> dict[str, dict[str, Any]]:
-    """`filtering/run.py` over the half's photos in a fresh data folder; its records by image ID."""
+    """`filtering/run.py` over the half's photos in a fresh data folder; its records by image ID.
+    Without a classifier it runs as a new user's first run does: no --classifier, none trained."""
     data = work / "data"
     raw = data / "raw" / MODEL
     raw.mkdir(parents=True)
@@ -101,7 +106,8 @@ def filter_half(
             if half.get(path.stem) == view:
                 os.symlink(path.resolve(), raw / path.name)
     command = [sys.executable, str(REPO / "filtering" / "run.py"), "--data", str(data)]
-    command += ["--detector", args.detector, "--classifier", str(classifier)]
+    command += ["--detector", args.detector]
+    command += ["--classifier", str(classifier)] if classifier else []
     _run(command, work, work / "filtering.log")
     return read_records(data / "final" / MODEL / RECORDS_NAME).by_id
 
@@ -157,7 +163,7 @@ def run_loop(args: Any, work: Path) -> dict[str, Any]:
     crops: dict[str, int] = Counter()
     for k, half in enumerate(parts):
         other = parts[1 - k]
-        first = filter_half(work / f"label{k}", by_view, half, work / "none.pt", args)
+        first = filter_half(work / f"label{k}", by_view, half, None, args)
         labels = label_crops(work / f"label{k}", first, half)
         crops.update({c: len(list((labels / c).iterdir())) for c in CLASSIFIER_CLASSES})
         for recipe in recipes:
