@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from filtering.classes import OTHER
 from filtering.files import write_atomic
 from filtering.training.console import Progress
 from filtering.training.features import backbone_features
@@ -76,10 +77,13 @@ def _classifier_of(model: Any, classes: int) -> Any:
 def _predictions(items: Sequence[Item], classes: Sequence[str], logits: Any) -> list[Prediction]:
     """Flip-averaged probabilities, as run.py's classifier averages a crop and its mirror."""
     probabilities = logits.softmax(-1).mean(1)
+    other = list(classes).index(OTHER) if OTHER in classes else None
     out = []
     for item, probs in zip(items, probabilities, strict=True):
         top = int(probs.argmax())
-        out.append(Prediction(item.path, item.label, classes[top], round(float(probs[top]), 4)))
+        p_other = None if other is None else round(float(probs[other]), 4)
+        conf = round(float(probs[top]), 4)
+        out.append(Prediction(item.path, item.label, classes[top], conf, p_other))
     return out
 
 

@@ -78,6 +78,34 @@ def test_the_calibration_is_a_recount_of_the_held_back_predictions(trained: Trai
     assert f"front threshold {threshold:.4f}: expected clean precision" in trained.result.stdout
 
 
+def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
+    trained: TrainedRun,
+) -> None:
+    report = json.loads(trained.report_json.read_text())
+    calibration = json.loads(trained.calibration_json.read_text())
+    predictions = report["predictions"]
+    assert all(0.0 <= p["other"] <= 1.0 for p in predictions)  # every prediction carries it
+    facing = [p for p in predictions if p["label"] != "other" and p["predicted"] != "other"]
+    assert calibration["front_views"] == len(facing) >= 20
+    highest = max(p["other"] for p in facing)
+    if highest + 0.0001 >= 0.5:
+        assert calibration["other_conf"] is None
+        assert "other threshold: none" in trained.result.stdout
+        return
+    threshold = calibration["other_conf"]
+    assert threshold == round(highest + 0.0001, 4)
+    beside = [
+        p
+        for p in predictions
+        if p["predicted"] != "other"
+        and not (p["predicted"] == "front" and p["conf"] >= calibration["front_conf"])
+        and p["other"] >= threshold
+    ]
+    assert all(p["label"] == "other" for p in beside)
+    assert calibration["other_rejected"] == len(beside)
+    assert f"other threshold {threshold:.4f}, above all {len(facing)}" in trained.result.stdout
+
+
 def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: TrainedRun) -> None:
     out = trained.result.stdout
     assert "\x1b" not in out and "\r" not in out  # no colour codes, no redrawn bars
