@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.training.calibration import read_front_conf, read_other_conf
+from filtering.training.calibration import DEFAULT_FRONT_CONF, read_front_conf, read_other_conf
 from filtering.weights import WeightsError, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -96,10 +96,6 @@ def _tensor(data: Any) -> Any:
     import torch
 
     return torch.as_tensor(data, dtype=torch.float32)
-
-
-# The clean threshold when nothing else decides it.
-DEFAULT_FRONT_CONF = 0.80
 
 
 def clean_threshold(settings: FilterSettings) -> float:

@@ -6,9 +6,11 @@ least `target` of the time: the most fronts in clean at the precision asked for.
 judged by the lower bound of the precision (Wilson's score interval, one-sided 95 %), not by the
 observed share: 4 fronts of 4 crops is also what a set of 60 % fronts often shows, and only some
 150 fronts without a mistake prove 0.98. When no threshold reaches the target, the one of the
-highest observed precision is taken (among equals the lowest, for the most fronts), and the
-calibration says the target was not reached and what precision is sure. `run.py` reads the
-threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
+highest observed precision is taken (among equals the lowest, for the most fronts), but never
+below `DEFAULT_FRONT_CONF`: a handful of held-back fronts can make 0.47 look the most precise
+(2 fronts of 5), and a threshold nothing proves must not let more into clean than the default
+does. The calibration then says the target was not reached and what precision is sure. `run.py`
+reads the threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
 
 The same predictions set the `other` threshold: a crop not clean whose probability of `other`
 reaches it is rejected even when front or front_angled is its first class, which keeps rears and
@@ -39,6 +41,8 @@ FRONT_VIEWS = (FRONT, FRONT_ANGLED)
 Z_ONE_SIDED_95 = 1.6449  # the normal quantile of a one-sided 95 % bound
 MIN_FRONT_VIEWS = 20  # held-back front views needed to set the `other` threshold: 1 in 21 above
 STEP = 0.0001  # the `other` threshold lies this far above the highest front view's (4 decimals)
+# The clean threshold when nothing decides it, and the lowest one taken without proof of the target.
+DEFAULT_FRONT_CONF = 0.80
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class Calibration:
 
 def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
     """The lowest threshold whose clean set meets `target` by its lower bound; if none does, the
-    most precise one.
+    most precise one at `DEFAULT_FRONT_CONF` or above.
 
     Clean at threshold t is every crop predicted `front` with confidence >= t, as run.py routes.
     Only the predicted confidences are candidates: between two of them nothing changes.
@@ -97,8 +101,11 @@ def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
     met = [c for c in options if c.met]
     if met:
         return met[0]  # the lowest threshold: the most fronts at the precision asked for
-    if options:  # the most precise; among equals the lowest threshold (most fronts)
-        return max(options, key=lambda c: (c.precision or 0.0, -c.front_conf))
+    unproven = [c for c in options if c.front_conf >= DEFAULT_FRONT_CONF]
+    if unproven:  # the most precise; among equals the lowest threshold (most fronts)
+        return max(unproven, key=lambda c: (c.precision or 0.0, -c.front_conf))
+    if options:  # every front predicted below the default: clean as the default would have it
+        return _at(predictions, DEFAULT_FRONT_CONF, target, fronts)
     return Calibration(1.0, target, None, 0.0 if fronts else None, 0, 0, fronts, False)
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from filtering.classify import DEFAULT_FRONT_CONF, Verdict, clean_threshold, reject_threshold, route
+from filtering.classify import Verdict, clean_threshold, reject_threshold, route
 from filtering.settings import FilterSettings
 from filtering.training.calibration import (
+    DEFAULT_FRONT_CONF,
     Calibration,
     calibrate,
     calibration_path,
@@ -105,6 +106,30 @@ def test_a_target_no_threshold_meets_takes_the_most_precise() -> None:
     assert (chosen.front_conf, chosen.clean, chosen.clean_fronts) == (0.95, 2, 1)
     assert chosen.precision == 0.5 and not chosen.met
     assert "was not reached" in chosen.describe()
+
+
+@pytest.mark.parametrize(
+    ("rows", "threshold", "clean", "fronts_in_clean"),
+    [
+        # 1 of 2 at 0.85 and 2 of 4 at 0.55 are the most precise; nothing proves either, so the
+        # threshold is not taken below the default (0.55 before).
+        (
+            [("other", "front", 0.95), ("front", "front", 0.85), ("other", "front", 0.70),
+             ("front", "front", 0.55), ("other", "front", 0.47), ("front", "front_angled", 0.9)],
+            0.85, 2, 1,
+        ),
+        # Every front predicted under the default: clean as the default would have it, empty.
+        ([("front", "front", 0.60), ("other", "front", 0.50)], DEFAULT_FRONT_CONF, 0, 0),
+    ],
+)  # fmt: skip
+def test_a_target_not_met_never_goes_below_the_default(
+    rows: list[tuple[str, str, float]], threshold: float, clean: int, fronts_in_clean: int
+) -> None:
+    chosen = calibrate(predictions(rows), 0.98)
+    assert not chosen.met
+    assert chosen.front_conf == threshold >= DEFAULT_FRONT_CONF
+    assert recount(rows, threshold) == (clean, fronts_in_clean)
+    assert (chosen.clean, chosen.clean_fronts) == (clean, fronts_in_clean)
 
 
 def test_nothing_predicted_front_keeps_clean_empty() -> None:
