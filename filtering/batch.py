@@ -5,7 +5,8 @@ records it ends), the `reasons` it can give, each with the settings that govern 
 shows them next to each rejection), the record `fields` it writes, and a call that decides for a
 whole batch. It rejects an image by taking it out of the batch (`reject`), or doubts a crop meant
 for clean (`demote`): the crop then goes to questionable with the reason in its record. Nothing is
-written for a batch until every stage has decided, so a rejected crop leaves no file behind.
+written for a batch until every stage has decided, so a rejected crop leaves no file behind, but
+for the classifier's rejections, kept in crops/ for labelling.
 
 A stage that must see all images of a model together (near-duplicates) does that in `finish`,
 after the last batch. The stages and their order are listed once, in `filtering/stage_list.py`.
@@ -48,16 +49,19 @@ class RunContext:
 @dataclass
 class Batch:
     """One batch on its way through the stages: each image leaves `images` once it is cropped,
-    and `crops` once it is rejected."""
+    and `crops` once it is rejected. A crop the classifier rejects moves to `labelling`: it is
+    written all the same, since its mistakes are the examples the next training lacks (label
+    mode shows them from `crops/`)."""
 
     decoded: list[tuple[Path, RawImage | BadImage]]
     records: dict[str, Record] = field(default_factory=dict)
     images: dict[str, RawImage] = field(default_factory=dict)
     crops: dict[str, Image.Image] = field(default_factory=dict)
     reused: set[str] = field(default_factory=set)  # crops read back from their files, not cut
+    labelling: dict[str, Image.Image] = field(default_factory=dict)
 
 
-# reason -> the settings that govern it (a reason with a `:` detail is listed by its head)
+# reason -> the settings that govern it (a reason with a `:` detail is listed whole, or by its head)
 Reasons = Mapping[str, tuple[str, ...]]
 
 

@@ -117,6 +117,24 @@ def reject_threshold(settings: FilterSettings) -> float | None:
     return read_other_conf(settings.classifier)
 
 
+def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
+    """`front_conf` and `other_conf` as a run applies them, each with where it comes from."""
+    calibrated = f"the calibration of {settings.classifier.name}"
+    front = clean_threshold(settings)
+    other = reject_threshold(settings)
+    if settings.front_conf is not None:
+        front_from = "given"
+    else:
+        front_from = calibrated if read_front_conf(settings.classifier) is not None else "default"
+    other_from = "given" if settings.other_conf is not None else calibrated
+    return {
+        "front_conf": f"{front:g} ({front_from})",
+        "other_conf": "none (other must be first)"
+        if other is None
+        else f"{other:g} ({other_from})",
+    }
+
+
 def route(
     verdict: Verdict, front_conf: float, other_conf: float | None = None
 ) -> tuple[str, str | None]:

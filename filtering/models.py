@@ -13,7 +13,8 @@ from filtering.weights import WeightsError
 
 def load_models(settings: FilterSettings) -> Models:
     """The detector, and the classifier if one has been trained; says plainly which is used."""
-    from filtering.classify import Classifier  # ultralytics imports only once work is certain
+    # ultralytics imports only once work is certain
+    from filtering.classify import Classifier, thresholds_in_use
     from filtering.detect import Detector
 
     if settings.classifier != DEFAULT_CLASSIFIER and not settings.classifier.exists():
@@ -27,7 +28,13 @@ def load_models(settings: FilterSettings) -> Models:
             file=sys.stderr,
         )
         return Models(detect, None)
-    return Models(detect, Classifier.from_weights(settings))
+    classify = Classifier.from_weights(settings)
+    used = thresholds_in_use(settings)
+    print(
+        f"classifier {settings.classifier}: clean at front >= {used['front_conf']}; "
+        f"a crop not clean rejected at other >= {used['other_conf']}"
+    )
+    return Models(detect, classify)
 
 
 def model_names(settings: FilterSettings, chosen: list[str] | None) -> list[str]:

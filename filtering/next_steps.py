@@ -18,14 +18,14 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
     if any(r["fate"] == TO_LABEL for r in records.values()):
         return [
             f"next: label the crops waiting in {final / TO_LABEL}:",
-            f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label",
+            f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label",
             "then train the classifier on those labels:",
-            f"  python {_script('filtering/train.py')} --data {shlex.quote(str(labels))}"
+            f"  python {script('filtering/train.py')} --data {shlex.quote(str(labels))}"
             + _start_from(settings.detector),
         ]
     steps = []
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
-        review = f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))}"
+        review = f"  python {script('review_tool/app.py')} {shlex.quote(str(final))}"
         steps += ["next: review the sets:", review]
     return steps + _label_rejections(final, records)
 
@@ -33,12 +33,14 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
 def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
     """The classifier's rejections are where it is most often wrong: labelling those it got
     wrong gives the next training exactly the examples it lacked."""
-    rejected = sum(map(rejected_as_not_front, records.values()))
+    # Rejections recorded before their crops were kept have no crop to show.
+    rejected = sum(rejected_as_not_front(r) and bool(r.get("crop")) for r in records.values())
     if not rejected:
         return []
     return [
-        f"label the {rejected:,} crop(s) the classifier rejected that are front views:",
-        f"  python {_script('review_tool/app.py')} {shlex.quote(str(final))} --label "
+        f"look through the {rejected:,} crop(s) the classifier rejected and label the front "
+        "views among them:",
+        f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
         "--sets not_front",
     ]
 
@@ -50,7 +52,7 @@ def _start_from(detector: str) -> str:
     return f" --weights {shlex.quote(str(path))}" if path.suffix == ".pt" and path.is_file() else ""
 
 
-def _script(name: str) -> str:
+def script(name: str) -> str:
     """A script of this repository as the user can type it from where they ran this one."""
     path = REPOSITORY / name
     try:

@@ -123,10 +123,11 @@ def _run_batches(
 def _write_batch(
     batch: Batch, run: ModelRun, settings: FilterSettings, pool: Executor, records_path: Path
 ) -> None:
-    """Every stage has decided: the crops still in the batch are written, then the records."""
+    """Every stage has decided: the crops still in the batch and those kept for labelling are
+    written, then the records."""
     crops = settings.crops(Path(records_path.parent).name)
     jobs = []
-    for image_id, image in batch.crops.items():
+    for image_id, image in (batch.crops | batch.labelling).items():
         if image_id in batch.reused:
             continue  # read back from its file: saving it again would only lose quality
         path = crops / f"{image_id}.jpg"

@@ -8,6 +8,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+from filtering.classify import LIKELY_OTHER, thresholds_in_use
 from filtering.files import write_text_atomic
 from filtering.next_steps import next_steps
 from filtering.records import DUPLICATE, PLACED, QUESTIONABLE, RECORDS_NAME, REJECTED, Record
@@ -81,11 +82,15 @@ def _governed(stage_reason: str, settings: FilterSettings) -> str:
 def _options(names: tuple[str, ...], settings: FilterSettings) -> str:
     if not names:
         return ""
-    values = ", ".join(f"{option(n)} {_value(getattr(settings, n), n)}" for n in names)
+    in_use = thresholds_in_use(settings) if settings.classifier.exists() else {}
+    values = ", ".join(f"{option(n)} {_value(getattr(settings, n), n, in_use)}" for n in names)
     return f" (governed by {values})"
 
 
-def _value(value: object, name: str) -> str:
+def _value(value: object, name: str, in_use: dict[str, str]) -> str:
+    """The value a run used: a threshold as applied (the classifier's own when not given)."""
+    if name in in_use:
+        return in_use[name]
     return DEFAULT_SHOWN.get(name, str(value)) if value is None else str(value)
 
 
@@ -111,6 +116,8 @@ def _caption(record: Record) -> str:
         parts.append(f"{record['detector_class']} {record['detector_conf']:.2f}")
     if record.get("classifier_label"):
         parts.append(f"{record['classifier_label']} {record['classifier_conf']:.2f}")
+        if str(record.get("reason", "")).endswith(LIKELY_OTHER):
+            parts.append(f"other {record['classifier_other']:.2f}")
     if record.get("doubts"):
         parts.append("doubts: " + ", ".join(record["doubts"]))
     if record.get("duplicate_of"):

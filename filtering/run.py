@@ -105,7 +105,7 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
         print(format_table(stage_counts(run.done)))
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))
     else:
-        print("nothing new to process")
+        print("nothing new to process" + _thresholds_note(settings))
     if run.done or _stale(report, settings.final(name) / RECORDS_NAME):
         write_report(name, run.records, settings)
     records = run.records
@@ -115,6 +115,17 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     for line in next_steps(name, settings, records):
         print(line)
     return True
+
+
+def _thresholds_note(settings: FilterSettings) -> str:
+    """Thresholds given to a run with nothing new decide nothing: say so, and what does."""
+    if settings.front_conf is None and settings.other_conf is None:
+        return ""
+    return (
+        ": --front-conf and --other-conf apply to photos not decided yet (and crops waiting in "
+        "to_label/); to sort a model again with other thresholds, filter into a new --data "
+        "folder whose raw/<model> links to the same photos (README: Sorting again)"
+    )
 
 
 def _stale(report: Path, records: Path) -> bool:

@@ -31,7 +31,9 @@ def build_stages(run: RunContext) -> list[Stage]:
 def governing(stage: str, reason: str) -> tuple[str, ...]:
     """The settings that govern a stage's reason (none for a stage or reason not listed)."""
     kind = dict(zip(STAGE_NAMES, STAGE_TYPES, strict=True)).get(stage)
-    return kind.reasons.get(reason.split(":", 1)[0], ()) if kind else ()
+    if not kind:
+        return ()
+    return kind.reasons.get(reason) or kind.reasons.get(reason.split(":", 1)[0], ())
 
 
 def governing_doubt(doubt: str) -> tuple[str, ...]:

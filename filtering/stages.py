@@ -135,7 +135,8 @@ class ClassifyStage(BatchStage):
 
     name = "classify"
     reasons: ClassVar[Reasons] = {
-        "not_front": ("classifier", "other_conf"),
+        "not_front": ("classifier",),
+        "not_front:likely_other": ("classifier", "other_conf"),
         "front_low_confidence": ("front_conf",),
         "front_angled": ("classifier",),
     }
@@ -166,7 +167,7 @@ class ClassifyStage(BatchStage):
             fate, reason = route(verdict, self.front_conf, self.other_conf)
             if fate == REJECTED:
                 reject(record, self.name, reason)
-                del batch.crops[image_id]
+                batch.labelling[image_id] = batch.crops.pop(image_id)
             else:
                 record.update(fate=CANDIDATE, stage=self.name, target=fate, reason=reason)
                 settle(record)

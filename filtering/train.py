@@ -8,6 +8,7 @@ clean's precision next to it, and an evaluation report on the held-back predicti
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,8 +21,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from filtering.arguments import BriefParser
-from filtering.classes import CLASSIFIER_CLASSES
+from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
 from filtering.device import check_device
+from filtering.next_steps import script
 from filtering.training.calibration import (
     Calibration,
     calibrate,
@@ -126,7 +128,16 @@ def run(settings: TrainSettings) -> int:
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {trained.weights}")
+    print(f"next, filter with it: {_filter_command(trained.weights)}")
     return 0
+
+
+def _filter_command(weights: Path) -> str:
+    """run.py as it finds these weights: by default at models/, else named."""
+    command = f"python {script('filtering/run.py')}"
+    if weights.resolve() != DEFAULT_CLASSIFIER.resolve():
+        command += f" --classifier {shlex.quote(str(weights))}"
+    return command
 
 
 def _plan(settings: TrainSettings, crops: int) -> str:

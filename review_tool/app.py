@@ -19,7 +19,7 @@ from filtering.arguments import BriefParser
 from filtering.classes import NOT_FRONT
 from filtering.records import SETS
 from review_tool.decisions import LABEL, REVIEW
-from review_tool.folder import FolderError
+from review_tool.folder import FolderError, set_folder
 from review_tool.keys import KeyConfigError, default_keys_toml, find_keys_file, load_keymap
 from review_tool.log import LogError
 from review_tool.session import ReviewSession, SessionConfig
@@ -137,9 +137,16 @@ def run_window(session: ReviewSession, args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(set_name: str, folder: Path) -> str:
+    """A set as a person finds it: `clean/ of <folder>`, or the crops the classifier rejected."""
+    if set_name == NOT_FRONT:
+        return f"{set_name} (the crops the classifier rejected, in {set_folder(folder, set_name)})"
+    return f"{set_name}/ of {folder}"
+
+
 def _nothing_to_review(session: ReviewSession, args: argparse.Namespace) -> str:
-    wanted = ", ".join(f"{s}/" for s in session.config.sets)
-    message = f"nothing to review: no images in {wanted} of {args.folder}"
+    wanted = ", ".join(_where(s, args.folder) for s in session.config.sets)
+    message = f"nothing to review: no images in {wanted}"
     waiting = args.folder / "to_label"
     if not args.label and waiting.is_dir() and any(waiting.iterdir()):
         # The state after a first filtering run, before any classifier is trained.

@@ -61,6 +61,8 @@ class Calibration:
     other_conf: float | None = None
     other_rejected: int = 0  # held-back crops not front-facing that it rejects besides
     front_views: int = 0  # held-back front views (front, front_angled) it was set above
+    front_views_lost: int = 0  # held-back front views predicted other (lost whatever it is)
+    highest_front_other: float | None = None  # the highest other of the `front_views`
 
     def describe(self) -> str:
         precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
@@ -76,16 +78,25 @@ class Calibration:
         return line
 
     def describe_other(self) -> str:
-        if self.other_conf is None:
-            return (
-                f"other threshold: none ({self.front_views} held-back front views, "
-                f"{MIN_FRONT_VIEWS} needed, below 0.5): a crop is rejected when other is first"
-            )
-        return (
-            f"other threshold {self.other_conf:.4f}, above all {self.front_views} held-back front "
-            f"views: it also rejects {self.other_rejected} held-back crops that are not front "
-            "views, which would otherwise be questionable"
+        counted = f"{self.front_views} held-back front views the classifier does not reject" + (
+            f" ({self.front_views_lost} more it predicts other)" if self.front_views_lost else ""
         )
+        if self.other_conf is not None:
+            return (
+                f"other threshold {self.other_conf:.4f}, just above all {counted}: it also rejects "
+                f"{self.other_rejected} held-back crops that are not front views, which would "
+                "otherwise be questionable"
+            )
+        if self.front_views < MIN_FRONT_VIEWS:
+            why = f"{counted}, {MIN_FRONT_VIEWS} needed to set it"
+        elif self.highest_front_other is None:
+            why = "the predictions give no probability of other"
+        else:
+            why = (
+                f"one of the {counted} has other at {self.highest_front_other:.4f}, so it would "
+                "be 0.5 or more, where other is first anyway"
+            )
+        return f"other threshold: none ({why}): a crop is rejected only when other is first"
 
 
 def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
@@ -114,16 +125,23 @@ def with_other_threshold(
 ) -> Calibration:
     """`calibration` with the `other` threshold these held-back predictions set (module doc)."""
     facing = [p for p in predictions if p.label in FRONT_VIEWS and p.predicted != OTHER]
+    lost = sum(p.label in FRONT_VIEWS and p.predicted == OTHER for p in predictions)
     others = [p.other for p in facing]
-    if any(o is None for o in others) or len(facing) < MIN_FRONT_VIEWS:
-        return replace(calibration, other_conf=None, other_rejected=0, front_views=len(facing))
-    threshold = round(max(o for o in others if o is not None) + STEP, 4)
-    if threshold >= 0.5:
-        return replace(calibration, other_conf=None, other_rejected=0, front_views=len(facing))
-    rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
-    return replace(
-        calibration, other_conf=threshold, other_rejected=len(rejected), front_views=len(facing)
+    known = [o for o in others if o is not None]
+    highest = max(known) if known and len(known) == len(others) else None
+    counts = replace(
+        calibration,
+        other_conf=None,
+        other_rejected=0,
+        front_views=len(facing),
+        front_views_lost=lost,
+        highest_front_other=highest,
     )
+    if highest is None or len(facing) < MIN_FRONT_VIEWS or highest + STEP >= 0.5:
+        return counts
+    threshold = round(highest + STEP, 4)
+    rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
+    return replace(counts, other_conf=threshold, other_rejected=len(rejected))
 
 
 def _rejected_by_other(p: Prediction, threshold: float, front_conf: float) -> bool:

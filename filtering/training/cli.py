@@ -46,7 +46,9 @@ def fraction(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1, e.g. 0.2")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a fraction strictly between 0 and 1, e.g. 0.95"
+        )
     return value
 
 

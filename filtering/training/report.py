@@ -79,10 +79,16 @@ def as_html(evaluation: Evaluation) -> str:
     return page(evaluation.title, sections)
 
 
+# Facts whose key alone would mislead, shown under a longer name in the page.
+SHOWN_AS = {"train_images_balanced": "train images of each head (one fold's others, balanced)"}
+
+
 def _fact(key: str, value: object) -> tuple[str, str]:
     if isinstance(value, dict):
         value = ", ".join(f"{k} {v}" for k, v in value.items())
-    return key.replace("_", " "), str(value)
+    elif isinstance(value, list | tuple):
+        value = ", ".join(map(str, value)) or "none"
+    return SHOWN_AS.get(key, key.replace("_", " ")), str(value)
 
 
 def _matrix_rows(scores: Scores) -> list[list[object]]:

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from filtering.batch import Batch, Models, RunContext, demote
+from filtering.classes import NOT_FRONT
 from filtering.classify import Verdict
 from filtering.detect import Box
 from filtering.images import load_raw
@@ -20,6 +21,7 @@ from filtering.report import write_report
 from filtering.settings import FilterSettings
 from filtering.stage_list import STAGE_NAMES, STAGE_TYPES, build_stages, governing
 from filtering.stages import ClassifyStage
+from review_tool.folder import scan
 from tests.filter.fakes import MODEL, add_photos, fake_classify, fake_detect
 
 
@@ -29,7 +31,8 @@ def test_the_stages_are_listed_once_in_order() -> None:
     )  # fmt: skip
     assert [kind.name for kind in STAGE_TYPES] == list(STAGE_NAMES)
     assert governing("detect", "vehicle_cut_off") == ("edge_margin",)
-    assert governing("classify", "not_front:other") == ("classifier", "other_conf")
+    assert governing("classify", "not_front:other") == ("classifier",)
+    assert governing("classify", "not_front:likely_other") == ("classifier", "other_conf")
     assert governing("review", "moved_to_clean") == ()
 
 
@@ -44,13 +47,30 @@ def _sure(label: str, conf: float) -> Models:
     return Models(fake_detect, lambda crops: [Verdict(label, conf) for _ in crops])
 
 
-def test_a_crop_the_classifier_rejects_is_never_written(tmp_path: Path) -> None:
+def test_a_crop_the_classifier_rejects_is_kept_for_labelling_in_no_set(tmp_path: Path) -> None:
+    """The classifier's mistakes are the labels the next training lacks: its rejections are
+    written to crops/, where label mode's `not_front` set shows them, and to no set."""
     settings = FilterSettings(data=tmp_path / "data", batch=2)
     add_photos(settings, range(3))
     run_model(MODEL, settings, _sure("other", 0.99))
-    records = read_records(settings.final(MODEL) / "records.jsonl").by_id
+    path = settings.final(MODEL) / "records.jsonl"
+    records = read_records(path).by_id
     assert {r["reason"] for r in records.values()} == {"not_front:other"}
-    assert {r["crop"] for r in records.values()} == {None}
+    for image_id, record in records.items():
+        assert record["crop"] == f"crops/{MODEL}/{image_id}.jpg"
+        assert (settings.data / record["crop"]).is_file()
+    assert not any(p.is_file() for p in settings.final(MODEL).rglob("*.jpg"))  # in no set
+    shown = scan(settings.final(MODEL), (NOT_FRONT,), read_records(path))
+    assert sorted(shown.locations) == sorted(records)
+
+
+def test_a_crop_another_stage_rejects_is_never_written(tmp_path: Path) -> None:
+    settings = FilterSettings(data=tmp_path / "data", batch=2, min_box_area=0.99)
+    add_photos(settings, range(3))
+    run_model(MODEL, settings, _sure("front", 0.99))
+    records = read_records(settings.final(MODEL) / "records.jsonl").by_id
+    assert {r["reason"] for r in records.values()} == {"vehicle_too_small"}
+    assert {r.get("crop") for r in records.values()} == {None}
     assert not settings.crops(MODEL).exists() or not any(settings.crops(MODEL).iterdir())
 
 

@@ -121,7 +121,8 @@ def test_evaluate_a_folder_without_images(
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--precision", "1.5", "is not a fraction between 0 and 1"),
+        ("--precision", "1.5", "is not a fraction strictly between 0 and 1"),
+        ("--precision", "1", "is not a fraction strictly between 0 and 1"),
         ("--folds", "1", "is not a whole number of at least 2"),
         ("--epochs", "0", "is not a whole number of at least 1"),
         ("--imgsz", "big", "is not a whole number of at least 1"),

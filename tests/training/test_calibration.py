@@ -213,22 +213,28 @@ def test_the_other_threshold_lies_just_above_every_front_view() -> None:
     routed = [route(Verdict(p.predicted, p.conf, p.other), chosen.front_conf, chosen.other_conf)
               for p in held_back if p.label in ("front", "front_angled")]  # fmt: skip
     assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front `other` took first
-    assert "above all 25 held-back front views" in chosen.describe_other()
+    assert chosen.front_views_lost == 1  # the front predicted other
+    assert chosen.describe_other().startswith(
+        "other threshold 0.2401, just above all 25 held-back front views the classifier does not "
+        "reject (1 more it predicts other): it also rejects 2 held-back crops"
+    )
 
 
 @pytest.mark.parametrize(
     ("facing", "why"),
     [
-        ([0.01] * 19, "too few front views to trust the highest"),
-        ([0.01] * 24 + [0.5], "a front view at 0.5: other would be first anyway"),
+        ([0.01] * 19, "(19 held-back front views the classifier does not reject (1 more it "
+         "predicts other), 20 needed to set it)"),
+        ([0.01] * 24 + [0.4999], "has other at 0.4999, so it would be 0.5 or more"),
     ],
-)
+)  # fmt: skip
 def test_no_other_threshold(facing: list[float], why: str) -> None:
     held_back = _with_others(facing, REST)
     chosen = with_other_threshold(FRONT_AT_090, held_back)
-    assert chosen.other_conf is None, why
+    assert chosen.other_conf is None
     assert chosen.other_rejected == 0
-    assert "other threshold: none" in chosen.describe_other()
+    assert chosen.describe_other().startswith("other threshold: none")
+    assert why in chosen.describe_other()
 
 
 def test_predictions_without_other_set_no_threshold() -> None:

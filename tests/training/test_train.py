@@ -103,7 +103,14 @@ def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
     ]
     assert all(p["label"] == "other" for p in beside)
     assert calibration["other_rejected"] == len(beside)
-    assert f"other threshold {threshold:.4f}, above all {len(facing)}" in trained.result.stdout
+    assert f"other threshold {threshold:.4f}, just above all {len(facing)}" in trained.result.stdout
+
+
+def test_training_ends_with_the_command_that_filters_with_it(trained: TrainedRun) -> None:
+    # Written elsewhere than models/, where run.py looks by default: the command names it.
+    last = trained.result.stdout.strip().splitlines()[-1]
+    assert last.startswith("next, filter with it: python ")
+    assert last.endswith(f"filtering/run.py --classifier {trained.weights}")
 
 
 def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: TrainedRun) -> None:
