@@ -1,7 +1,9 @@
 """Label mode output: copies of crops in the training layout, `<labels>/<class>/<image_id>.jpg`.
 
 The copies follow the log: labelling writes a copy into the class folder, relabelling moves it to
-the new class, undo takes it back. A file is only ever removed from a class folder when it is
+the new class, undo takes it back. An image whose copy is already in a class folder when a
+session starts (labelled by hand, say) has that label until it is decided, and undoing its
+decision puts the copy back there. A file is only ever removed from a class folder when it is
 byte-identical to the source crop, that is, when it is the copy this tool wrote; anything else found
 there is left alone and reported.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import filecmp
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -20,6 +23,18 @@ from filtering.files import write_atomic
 
 def label_path(labels_dir: Path, label: str, image_id: str) -> Path:
     return labels_dir / label / f"{image_id}.jpg"
+
+
+def labels_on_disk(labels_dir: Path, image_ids: Sequence[str]) -> dict[str, str]:
+    """image ID -> the class folder already holding its copy (labelled by hand, or in a session
+    whose log is gone): the label an image has before any decision of this session."""
+    found: dict[str, str] = {}
+    for image_id in image_ids:
+        for cls in CLASSIFIER_CLASSES:
+            if label_path(labels_dir, cls, image_id).is_file():
+                found[image_id] = cls
+                break
+    return found
 
 
 def _write_copy(src: Path, dst: Path) -> None:

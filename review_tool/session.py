@@ -15,7 +15,7 @@ from filtering.classes import CLASSIFIER_CLASSES
 from filtering.records import RECORDS_NAME, skipped_lines
 from review_tool import folder as fs
 from review_tool.decisions import LABEL, REVIEW, REVIEW_TARGETS, Decisions, Entry, Group
-from review_tool.labels import sync_label
+from review_tool.labels import labels_on_disk, sync_label
 from review_tool.log import LOG_NAME, DecisionLog, read_events
 from review_tool.moves import ApplyReport, Move, apply_moves
 
@@ -63,7 +63,15 @@ class ReviewSession:
         self.warnings += self._follow_stray_files()
         self.order: list[str] = sorted(self._scan.locations, key=self._sort_key)
         self._index = {image_id: i for i, image_id in enumerate(self.order)}
+        self._labelled_before = self._labels_before()
         self.position = self.resume_index()
+
+    def _labels_before(self) -> dict[str, str]:
+        """Label mode: the labels already on disk of images this session's log never decided."""
+        if self.kind != LABEL or self.config.labels_dir is None:
+            return {}
+        undecided = [i for i in self.order if self.decisions.decision(i) is None]
+        return labels_on_disk(self.config.labels_dir, undecided)
 
     def _startup_warnings(self, bad_log_lines: list[int]) -> list[str]:
         out = []
@@ -114,10 +122,11 @@ class ReviewSession:
         return self.records.by_id.get(image_id)
 
     def decision(self, image_id: str) -> str | None:
-        return self.decisions.decision(image_id)
+        """The decision of the log, else (label mode) the label the image had on disk."""
+        return self.decisions.decision(image_id) or self._labelled_before.get(image_id)
 
     def counts(self) -> Counter[str]:
-        return self.decisions.counts(self.order)
+        return Counter(self.decision(i) or "undecided" for i in self.order)
 
     @property
     def targets(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,6 +106,27 @@ def test_label_mode_writes_moves_and_takes_back_copies(
     # A review decision in the same log does not count as a label and vice versa.
     review = ReviewSession(SessionConfig(folder=folder, sets=("to_label", "clean")))
     assert review.counts()["undecided"] == 3
+
+
+def test_a_label_already_on_disk_is_the_images_label_and_undo_puts_it_back(
+    make_final: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A crop copied into a class folder by hand (or by a session whose log is gone) is labelled:
+    it is not counted undecided, relabelling moves it, and undo brings the hand label back."""
+    folder = make_final({"to_label": {"t1": RED, "t2": GREEN}})
+    labels = tmp_path / "labels"
+    (labels / "other").mkdir(parents=True)
+    shutil.copyfile(folder / "to_label" / "t1.jpg", labels / "other" / "t1.jpg")  # by hand
+    config = SessionConfig(folder=folder, mode=LABEL, sets=("to_label",), labels_dir=labels)
+    session = ReviewSession(config)
+    assert session.decision("t1") == "other"
+    assert session.progress_text().endswith("front 0 · front_angled 0 · other 1 · undecided 1")
+    assert session.current == "t2"  # the session resumes at the first image without a label
+    session.decide(["t1"], "front")
+    assert (labels / "front" / "t1.jpg").exists() and not (labels / "other" / "t1.jpg").exists()
+    session.undo()
+    assert (labels / "other" / "t1.jpg").exists() and not (labels / "front" / "t1.jpg").exists()
+    assert ReviewSession(config).decision("t1") == "other"  # and after a restart
 
 
 def test_label_mode_leaves_foreign_files_alone(
