@@ -13,7 +13,12 @@ from PIL import Image, ImageOps
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.training.calibration import DEFAULT_FRONT_CONF, read_front_conf, read_other_conf
+from filtering.training.calibration import (
+    DEFAULT_FRONT_CONF,
+    calibration_met,
+    read_front_conf,
+    read_other_conf,
+)
 from filtering.weights import WeightsError, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -124,15 +129,25 @@ def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
     other = reject_threshold(settings)
     if settings.front_conf is not None:
         front_from = "given"
+    elif read_front_conf(settings.classifier) is None:
+        front_from = "default"
+    elif calibration_met(settings.classifier):
+        front_from = calibrated
     else:
-        front_from = calibrated if read_front_conf(settings.classifier) is not None else "default"
+        front_from = f"{calibrated}, which did not reach its precision target"
     other_from = "given" if settings.other_conf is not None else calibrated
-    return {
-        "front_conf": f"{front:g} ({front_from})",
-        "other_conf": "none (other must be first)"
-        if other is None
-        else f"{other:g} ({other_from})",
-    }
+    shown_other = "none" if other is None else f"{other:g} ({other_from})"
+    return {"front_conf": f"{front:g} ({front_from})", "other_conf": shown_other}
+
+
+def describe_thresholds(settings: FilterSettings) -> str:
+    """The routing a run applies, in one line for the console."""
+    used = thresholds_in_use(settings)
+    if used["other_conf"] == "none":
+        other = "a crop is rejected when other is its first class (no other threshold)"
+    else:
+        other = f"an angled front is rejected at other >= {used['other_conf']}"
+    return f"clean at front >= {used['front_conf']}; {other}"
 
 
 def route(
@@ -141,7 +156,9 @@ def route(
     """The fate of a crop and, when it is not clean, why."""
     if verdict.label == FRONT and verdict.conf >= front_conf:
         return CLEAN, None
-    if verdict.label != OTHER and _likely_other(verdict, other_conf):
+    if verdict.label == FRONT_ANGLED and _likely_other(verdict, other_conf):
+        # Only an angled front: a straight front that is not clean waits in questionable, since
+        # straight fronts are what clean is for and a person may still save it there.
         return REJECTED, f"not_front:{LIKELY_OTHER}"
     if verdict.label == FRONT:
         return QUESTIONABLE, "front_low_confidence"
@@ -150,7 +167,7 @@ def route(
     return REJECTED, f"not_front:{verdict.label}"
 
 
-# The reason's tail for a crop whose `other` reaches the threshold though another class is first.
+# The reason's tail for an angled front whose `other` reaches the threshold.
 LIKELY_OTHER = "likely_other"
 
 

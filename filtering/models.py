@@ -14,7 +14,7 @@ from filtering.weights import WeightsError
 def load_models(settings: FilterSettings) -> Models:
     """The detector, and the classifier if one has been trained; says plainly which is used."""
     # ultralytics imports only once work is certain
-    from filtering.classify import Classifier, thresholds_in_use
+    from filtering.classify import Classifier, describe_thresholds
     from filtering.detect import Detector
 
     if settings.classifier != DEFAULT_CLASSIFIER and not settings.classifier.exists():
@@ -29,11 +29,7 @@ def load_models(settings: FilterSettings) -> Models:
         )
         return Models(detect, None)
     classify = Classifier.from_weights(settings)
-    used = thresholds_in_use(settings)
-    print(
-        f"classifier {settings.classifier}: clean at front >= {used['front_conf']}; "
-        f"a crop not clean rejected at other >= {used['other_conf']}"
-    )
+    print(f"classifier {settings.classifier}: {describe_thresholds(settings)}")
     return Models(detect, classify)
 
 

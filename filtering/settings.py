@@ -97,10 +97,10 @@ class FilterSettings:
     # `front` goes to questionable.
     front_conf: float | None = number(None, 0, 1, "front at least this confident goes to clean")
     # None: the classifier's own threshold (see classify.reject_threshold), set in training just
-    # above every held-back front view's `other`. A crop not clean whose `other` reaches it is
-    # rejected even when front or front_angled is its first class: questionable holds fewer rears.
+    # above every held-back front view's `other`. A crop predicted front_angled whose `other`
+    # reaches it is rejected: questionable holds fewer rears.
     other_conf: float | None = number(
-        None, 0, 1, "a crop not clean whose other is at least this is rejected (1: off)"
+        None, 0, 1, "an angled front whose other is at least this is rejected (1: off)"
     )
     # Perceptual hashes at most this many bits apart (of 64) are the same picture; crops make
     # this robust to resizing, re-encoding and slight crops of the original photo. -1: off.

@@ -128,13 +128,16 @@ def run(settings: TrainSettings) -> int:
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {trained.weights}")
-    print(f"next, filter with it: {_filter_command(trained.weights)}")
+    print(f"next, filter with it: {_filter_command(trained.weights, trained.detector)}")
     return 0
 
 
-def _filter_command(weights: Path) -> str:
-    """run.py as it finds these weights: by default at models/, else named."""
+def _filter_command(weights: Path, detector: Path | None) -> str:
+    """run.py as it finds these weights (by default at models/, else named), with the detector
+    file training started from: a user who trains offline from one filters offline with it."""
     command = f"python {script('filtering/run.py')}"
+    if detector is not None:
+        command += f" --detector {shlex.quote(str(detector))}"
     if weights.resolve() != DEFAULT_CLASSIFIER.resolve():
         command += f" --classifier {shlex.quote(str(weights))}"
     return command

@@ -12,14 +12,14 @@ below `DEFAULT_FRONT_CONF`: a handful of held-back fronts can make 0.47 look the
 does. The calibration then says the target was not reached and what precision is sure. `run.py`
 reads the threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
 
-The same predictions set the `other` threshold: a crop not clean whose probability of `other`
-reaches it is rejected even when front or front_angled is its first class, which keeps rears and
-sides that look half like a front out of questionable. It is put just above the highest `other`
-of any held-back front view (those the classifier does not already reject): of n held-back front
-views, a new one lies above all of them 1 time in n + 1, so with at least `MIN_FRONT_VIEWS` of them
-it costs at most some 5 % of the front views (an upper bound: most front views are far below),
-and none of those labelled. With fewer, or when the threshold would be 0.5 or more (where `other`
-is first anyway), there is none.
+The same predictions set the `other` threshold: a crop predicted `front_angled` whose probability
+of `other` reaches it is rejected, which keeps rears and sides that look half like an angled
+front out of questionable (a straight front not clean stays questionable). It is put just above
+the highest `other` of any held-back front view (those the classifier does not already reject):
+of n held-back front views, a new one lies above all of them 1 time in n + 1, so with at least
+`MIN_FRONT_VIEWS` of them it costs at most some 5 % of the front views (an upper bound: most
+front views are far below), and none of those labelled. With fewer, or when the threshold would
+be 0.5 or more (where `other` is first anyway), there is none.
 
 This module is the one reader and writer of that file.
 """
@@ -68,6 +68,12 @@ class Calibration:
         precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
         recall = "n/a" if self.recall is None else f"{self.recall:.3f}"
         bound = "" if self.precision_bound is None else f", at least {self.precision_bound:.3f}"
+        if not self.clean:
+            line = (
+                f"front threshold {self.front_conf:.4f}: no held-back crop would be clean, "
+                f"recall {recall} (0 of {self.fronts} fronts)"
+            )
+            return line + f"; the target {self.target} was not reached: label more fronts"
         line = (
             f"front threshold {self.front_conf:.4f}: expected clean precision {precision} "
             f"({self.clean_fronts} of {self.clean}{bound} at 95 % confidence), recall {recall} "
@@ -84,7 +90,7 @@ class Calibration:
         if self.other_conf is not None:
             return (
                 f"other threshold {self.other_conf:.4f}, just above all {counted}: it also rejects "
-                f"{self.other_rejected} held-back crops that are not front views, which would "
+                f"{self.other_rejected} held-back crop(s) that are not front views, which would "
                 "otherwise be questionable"
             )
         if self.front_views < MIN_FRONT_VIEWS:
@@ -140,14 +146,14 @@ def with_other_threshold(
     if highest is None or len(facing) < MIN_FRONT_VIEWS or highest + STEP >= 0.5:
         return counts
     threshold = round(highest + STEP, 4)
-    rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
+    rejected = [p for p in predictions if _rejected_by_other(p, threshold)]
     return replace(counts, other_conf=threshold, other_rejected=len(rejected))
 
 
-def _rejected_by_other(p: Prediction, threshold: float, front_conf: float) -> bool:
-    """Rejected by the `other` threshold alone: not clean, `other` not first, `other` high."""
-    clean = p.predicted == FRONT and p.conf >= front_conf
-    return not clean and p.predicted != OTHER and p.other is not None and p.other >= threshold
+def _rejected_by_other(p: Prediction, threshold: float) -> bool:
+    """Rejected by the `other` threshold alone, as classify.route does: an angled front whose
+    `other` reaches it."""
+    return p.predicted == FRONT_ANGLED and p.other is not None and p.other >= threshold
 
 
 def _at(
@@ -183,6 +189,14 @@ def write_calibration(weights: Path, calibration: Calibration) -> Path:
 def read_front_conf(weights: Path) -> float | None:
     """The calibrated front threshold of these weights, or None without a usable calibration."""
     return _read_threshold(weights, "front_conf")
+
+
+def calibration_met(weights: Path) -> bool:
+    """Whether the calibration of these weights reached its precision target."""
+    try:
+        return json.loads(calibration_path(weights).read_text(encoding="utf-8"))["met"] is True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def read_other_conf(weights: Path) -> float | None:

@@ -16,6 +16,7 @@ from filtering.weights import WeightsError
 class Start:
     model: Any  # an ultralytics YOLO classification model, ready to train
     description: str  # what the user is told and the report records
+    detector: Path | None = None  # the detector file whose backbone it took, if it took one
 
 
 def choose_start(weights: str | None, seed: int, scratch_allowed: bool = False) -> Start:
@@ -74,6 +75,7 @@ def _from_backbone(donor: Any, path: Path) -> Start:
         model,
         f"{config} with the backbone of the {donor.task} model {path} "
         f"({moved} of {len(target)} tensors taken over)",
+        path if donor.task == "detect" else None,
     )
 
 

@@ -36,6 +36,7 @@ class Trained:
     # Crops per class the kept model (head only: each of its heads) trained on, after balancing.
     train_counts: dict[str, int]
     held_back: list[Prediction]  # every crop, predicted by the fold model that did not see it
+    detector: Path | None = None  # the detector the start took its backbone from, if any
 
 
 def train(
@@ -50,7 +51,7 @@ def train(
     if not settings.train_backbone:
         chosen = choose_start(settings.weights, settings.seed)
         held, counts = train_heads(settings, items, classes, chosen, progress)
-        return Trained(settings.weights_path, chosen.description, counts, held)
+        return Trained(settings.weights_path, chosen.description, counts, held, chosen.detector)
     held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)

@@ -34,7 +34,7 @@ def test_routing(verdict: Verdict, fate: str, reason: str | None) -> None:
     [
         (Verdict("front", 0.85, other=0.10), CLEAN, None),  # clean is decided first
         (Verdict("front", 0.60, other=0.29), QUESTIONABLE, "front_low_confidence"),
-        (Verdict("front", 0.60, other=0.30), REJECTED, "not_front:likely_other"),
+        (Verdict("front", 0.60, other=0.39), QUESTIONABLE, "front_low_confidence"),  # straight
         (Verdict("front_angled", 0.55, other=0.41), REJECTED, "not_front:likely_other"),
         (Verdict("front_angled", 0.90, other=0.05), QUESTIONABLE, "front_angled"),
         (Verdict("front_angled", 0.60), QUESTIONABLE, "front_angled"),  # no other given

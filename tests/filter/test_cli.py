@@ -137,12 +137,12 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     assert {records[i]["classifier_label"] for i in waiting} == {"front"}  # colour bus crops
     # The run names the thresholds it applies: this classifier has no calibration beside it.
     assert (
-        "clean at front >= 0.8 (default); a crop not clean rejected at other >= none (other must "
-        "be first)"
+        "clean at front >= 0.8 (default); a crop is rejected when other is its first class (no "
+        "other threshold)"
     ) in done.stdout
     again = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert "nothing new to process\n" in again.stdout
     # A threshold given to a run with nothing new is not silently ignored.
     given = run_filtering(tmp_path, "--detector", str(detector_weights), "--other-conf", "0.3")
     assert "nothing new to process: --front-conf and --other-conf apply to photos" in given.stdout
-    assert "a crop not clean rejected at other >= 0.3 (given)" in given.stdout
+    assert "an angled front is rejected at other >= 0.3 (given)" in given.stdout

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from filtering.classify import Verdict, clean_threshold, reject_threshold, route
+from filtering.classify import (
+    Verdict,
+    clean_threshold,
+    reject_threshold,
+    route,
+    thresholds_in_use,
+)
 from filtering.settings import FilterSettings
 from filtering.training.calibration import (
     DEFAULT_FRONT_CONF,
@@ -135,6 +141,26 @@ def test_a_target_not_met_never_goes_below_the_default(
 def test_nothing_predicted_front_keeps_clean_empty() -> None:
     chosen = calibrate(predictions([("front", "other", 0.9), ("other", "other", 0.8)]), 0.98)
     assert (chosen.front_conf, chosen.clean, chosen.precision, chosen.recall) == (1.0, 0, None, 0)
+    assert chosen.describe() == (
+        "front threshold 1.0000: no held-back crop would be clean, recall 0.000 (0 of 1 fronts); "
+        "the target 0.98 was not reached: label more fronts"
+    )
+
+
+def test_the_run_says_where_each_threshold_comes_from(tmp_path: Path) -> None:
+    weights = tmp_path / "front_classifier.pt"
+    assert thresholds_in_use(FilterSettings(classifier=weights)) == {
+        "front_conf": "0.8 (default)",
+        "other_conf": "none",
+    }
+    held_back = _with_others([0.01 * k for k in range(25)], REST)
+    write_calibration(weights, with_other_threshold(calibrate(held_back, 0.98), held_back))
+    used = thresholds_in_use(FilterSettings(classifier=weights))
+    mine = "the calibration of front_classifier.pt"
+    assert used["front_conf"] == f"0.95 ({mine}, which did not reach its precision target)"
+    assert used["other_conf"] == f"0.2401 ({mine})"
+    given = thresholds_in_use(FilterSettings(classifier=weights, front_conf=0.9, other_conf=1.0))
+    assert given == {"front_conf": "0.9 (given)", "other_conf": "1 (given)"}
 
 
 def test_the_file_next_to_the_weights_round_trips(tmp_path: Path) -> None:
@@ -179,12 +205,11 @@ def _with_others(facing_others: list[float], rest: list[tuple[str, str, float, f
     return [Prediction(Path(f"{k}.jpg"), t, p, c, o) for k, (t, p, c, o) in enumerate(rows)]
 
 
-def _recount_other(held_back: list[Prediction], threshold: float, front_conf: float) -> int:
-    """Crops not front views that the threshold rejects besides `other` first, written out."""
+def _recount_other(held_back: list[Prediction], threshold: float) -> int:
+    """Crops not front views that the threshold rejects (angled fronts only), written out."""
     return sum(
         p.label == "other"
-        and not (p.predicted == "front" and p.conf >= front_conf)
-        and p.predicted != "other"
+        and p.predicted == "front_angled"
         and p.other is not None
         and p.other >= threshold
         for p in held_back
@@ -195,7 +220,7 @@ FRONT_AT_090 = Calibration(0.90, 0.98, None, None, 0, 0, 0, False)  # the front 
 
 REST = [
     ("other", "front_angled", 0.50, 0.45),  # a rear half taken for a front: rejected
-    ("other", "front", 0.55, 0.40),  # below the front threshold: rejected
+    ("other", "front", 0.55, 0.40),  # a straight front not clean: questionable, not rejected
     ("other", "front", 0.95, 0.30),  # clean comes first: not the other threshold's to reject
     ("other", "front_angled", 0.80, 0.20),  # less other than the highest front view: kept
     ("front", "other", 0.70, 0.70),  # a front lost already: no say in the threshold
@@ -209,14 +234,14 @@ def test_the_other_threshold_lies_just_above_every_front_view() -> None:
     chosen = with_other_threshold(FRONT_AT_090, held_back)
     assert chosen.other_conf == 0.2401
     assert chosen.front_views == 25
-    assert chosen.other_rejected == _recount_other(held_back, 0.2401, chosen.front_conf) == 2
+    assert chosen.other_rejected == _recount_other(held_back, 0.2401) == 1
     routed = [route(Verdict(p.predicted, p.conf, p.other), chosen.front_conf, chosen.other_conf)
               for p in held_back if p.label in ("front", "front_angled")]  # fmt: skip
     assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front `other` took first
     assert chosen.front_views_lost == 1  # the front predicted other
     assert chosen.describe_other().startswith(
         "other threshold 0.2401, just above all 25 held-back front views the classifier does not "
-        "reject (1 more it predicts other): it also rejects 2 held-back crops"
+        "reject (1 more it predicts other): it also rejects 1 held-back crop(s)"
     )
 
 

@@ -95,11 +95,7 @@ def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
     threshold = calibration["other_conf"]
     assert threshold == round(highest + 0.0001, 4)
     beside = [
-        p
-        for p in predictions
-        if p["predicted"] != "other"
-        and not (p["predicted"] == "front" and p["conf"] >= calibration["front_conf"])
-        and p["other"] >= threshold
+        p for p in predictions if p["predicted"] == "front_angled" and p["other"] >= threshold
     ]
     assert all(p["label"] == "other" for p in beside)
     assert calibration["other_rejected"] == len(beside)
@@ -110,7 +106,9 @@ def test_training_ends_with_the_command_that_filters_with_it(trained: TrainedRun
     # Written elsewhere than models/, where run.py looks by default: the command names it.
     last = trained.result.stdout.strip().splitlines()[-1]
     assert last.startswith("next, filter with it: python ")
-    assert last.endswith(f"filtering/run.py --classifier {trained.weights}")
+    # Trained from the detector's backbone: the command filters with that detector too.
+    assert last.endswith(f"--classifier {trained.weights}")
+    assert "filtering/run.py --detector " in last
 
 
 def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: TrainedRun) -> None:
