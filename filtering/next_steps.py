@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from filtering.classes import CLASSIFIER_CLASSES
 from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record, rejected_as_not_front
 from filtering.settings import FilterSettings
 
@@ -27,22 +28,39 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
         review = f"  python {script('review_tool/app.py')} {shlex.quote(str(final))}"
         steps += ["next: review the sets:", review]
-    return steps + _label_rejections(final, records)
+    return steps + _label_rejections(final, labels, records, settings.detector)
 
 
-def _label_rejections(final: Path, records: dict[str, Record]) -> list[str]:
+def _label_rejections(
+    final: Path, labels: Path, records: dict[str, Record], detector: str
+) -> list[str]:
     """The classifier's rejections are where it is most often wrong: labelling those it got
-    wrong gives the next training exactly the examples it lacked."""
+    wrong gives the next training exactly the examples it lacked. Once some are labelled, the
+    training that takes them in is the step after."""
     # Rejections recorded before their crops were kept have no crop to show.
-    rejected = sum(rejected_as_not_front(r) and bool(r.get("crop")) for r in records.values())
-    if not rejected:
+    shown = [i for i, r in records.items() if rejected_as_not_front(r) and r.get("crop")]
+    if not shown:
         return []
-    return [
-        f"look through the {rejected:,} crop(s) the classifier rejected and label the front "
-        "views among them:",
-        f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
-        "--sets not_front",
-    ]
+    waiting = [i for i in shown if not _labelled(labels, i)]
+    steps = []
+    if waiting:
+        steps += [
+            f"look through the {len(waiting):,} crop(s) the classifier rejected and label the "
+            "front views among them:",
+            f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
+            "--sets not_front",
+        ]
+    if len(waiting) < len(shown):
+        steps += [
+            f"then train again with the labels in {labels}:",
+            f"  python {script('filtering/train.py')} --data {shlex.quote(str(labels))}"
+            + _start_from(detector),
+        ]
+    return steps
+
+
+def _labelled(labels: Path, image_id: str) -> bool:
+    return any((labels / cls / f"{image_id}.jpg").is_file() for cls in CLASSIFIER_CLASSES)
 
 
 def _start_from(detector: str) -> str:

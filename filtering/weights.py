@@ -28,7 +28,11 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
-        raise WeightsError(f"{what} weights {name} cannot be loaded: {exc}") from exc
+        reason = str(exc).strip().lstrip("❌").strip() or type(exc).__name__
+        hint = ""
+        if not path.exists():  # a download that failed: offline, or a name Ultralytics lacks
+            hint = f"; without a network, name a weights file on disk with --{what} FILE"
+        raise WeightsError(f"{what} weights {name} cannot be loaded: {reason}{hint}") from exc
     if model.task != task:
         raise WeightsError(f"{what} weights {name} are a {model.task} model, not a {task} model")
     return model

@@ -73,6 +73,8 @@ def test_every_model_folder_or_the_chosen_ones(
             "detector weights not found: weights/missing.pt",
         ),
         ("one", ["--classifier", "DETECTOR"], "are a detect model, not a classify model"),
+        # The default name, offline: the download fails, and the way round it is named.
+        ("one", ["--detector", "yolov8n.pt"], "name a weights file on disk with --detector FILE"),
         ("one", ["--classifier", "models/typo.pt"], "classifier weights not found: models/typo.pt"),
         ("one", ["--detector", "data/raw/one/bus.jpg"], "bus.jpg are no YOLO weights"),
         ("one", ["--device", "cuda:7"], "--device 'cuda:7': PyTorch sees"),
