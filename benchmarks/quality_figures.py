@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from filtering.classify import LIKELY_OTHER_REASON
+
 FRONT_VIEWS = ("front",)  # what clean must hold: straight fronts only
 FRONT_FACING = ("front", "front_three_quarter")  # what clean and questionable together must hold
-LIKELY_OTHER = "not_front:likely_other"  # rejected by the `other` threshold (classify.route)
 
 
 def where(record: Mapping[str, Any]) -> str:
@@ -80,7 +81,7 @@ def _without_other_threshold(
 ) -> dict[str, Any]:
     """What the `other` threshold changed: the crops it rejected would otherwise have been
     questionable (other was not their first class, and they were not clean)."""
-    likely = [views[i] for i, r in records.items() if r.get("reason") == LIKELY_OTHER]
+    likely = [views[i] for i, r in records.items() if r.get("reason") == LIKELY_OTHER_REASON]
     held = questionable + likely
     return {
         "rejected_as_likely_other": dict(Counter(likely)),

@@ -10,15 +10,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageOps
 
-from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
+from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, NOT_FRONT, OTHER
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.training.calibration import (
-    DEFAULT_FRONT_CONF,
-    calibration_met,
-    read_front_conf,
-    read_other_conf,
-)
+from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
 from filtering.weights import WeightsError, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -107,43 +102,53 @@ def clean_threshold(settings: FilterSettings) -> float:
     """The one place where the `front` confidence that makes a crop clean is decided:
     `--front-conf` when given, else the threshold calibrated when the classifier was trained
     (stored next to its weights), else the default."""
-    if settings.front_conf is not None:
-        return settings.front_conf
-    calibrated = read_front_conf(settings.classifier)
-    return DEFAULT_FRONT_CONF if calibrated is None else calibrated
+    return _clean(settings, read_stored(settings.classifier))
 
 
 def reject_threshold(settings: FilterSettings) -> float | None:
-    """The one place where the `other` probability that rejects a crop not clean is decided:
+    """The one place where the `other` probability that rejects an angled front is decided:
     `--other-conf` when given, else the threshold calibrated when the classifier was trained,
     else none (a crop is rejected only when `other` is its most likely class)."""
-    if settings.other_conf is not None:
-        return settings.other_conf
-    return read_other_conf(settings.classifier)
+    return _reject(settings, read_stored(settings.classifier))
+
+
+def _clean(settings: FilterSettings, stored: Stored) -> float:
+    if settings.front_conf is not None:
+        return settings.front_conf
+    return DEFAULT_FRONT_CONF if stored.front_conf is None else stored.front_conf
+
+
+def _reject(settings: FilterSettings, stored: Stored) -> float | None:
+    return settings.other_conf if settings.other_conf is not None else stored.other_conf
+
+
+NO_THRESHOLD = "none"  # how `thresholds_in_use` shows an `other` threshold that is not set
 
 
 def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
     """`front_conf` and `other_conf` as a run applies them, each with where it comes from."""
+    stored = read_stored(settings.classifier)
     calibrated = f"the calibration of {settings.classifier.name}"
-    front = clean_threshold(settings)
-    other = reject_threshold(settings)
     if settings.front_conf is not None:
         front_from = "given"
-    elif read_front_conf(settings.classifier) is None:
+    elif stored.front_conf is None:
         front_from = "default"
-    elif calibration_met(settings.classifier):
+    elif stored.met:
         front_from = calibrated
     else:
         front_from = f"{calibrated}, which did not reach its precision target"
+    other = _reject(settings, stored)
     other_from = "given" if settings.other_conf is not None else calibrated
-    shown_other = "none" if other is None else f"{other:g} ({other_from})"
-    return {"front_conf": f"{front:g} ({front_from})", "other_conf": shown_other}
+    return {
+        "front_conf": f"{_clean(settings, stored):g} ({front_from})",
+        "other_conf": NO_THRESHOLD if other is None else f"{other:g} ({other_from})",
+    }
 
 
 def describe_thresholds(settings: FilterSettings) -> str:
     """The routing a run applies, in one line for the console."""
     used = thresholds_in_use(settings)
-    if used["other_conf"] == "none":
+    if used["other_conf"] == NO_THRESHOLD:
         other = "a crop is rejected when other is its first class (no other threshold)"
     else:
         other = f"an angled front is rejected at other >= {used['other_conf']}"
@@ -159,16 +164,16 @@ def route(
     if verdict.label == FRONT_ANGLED and _likely_other(verdict, other_conf):
         # Only an angled front: a straight front that is not clean waits in questionable, since
         # straight fronts are what clean is for and a person may still save it there.
-        return REJECTED, f"not_front:{LIKELY_OTHER}"
+        return REJECTED, LIKELY_OTHER_REASON
     if verdict.label == FRONT:
         return QUESTIONABLE, "front_low_confidence"
     if verdict.label == FRONT_ANGLED:
         return QUESTIONABLE, "front_angled"
-    return REJECTED, f"not_front:{verdict.label}"
+    return REJECTED, f"{NOT_FRONT}:{verdict.label}"
 
 
-# The reason's tail for an angled front whose `other` reaches the threshold.
-LIKELY_OTHER = "likely_other"
+# The reason of an angled front whose `other` reaches the threshold.
+LIKELY_OTHER_REASON = f"{NOT_FRONT}:likely_other"
 
 
 def _likely_other(verdict: Verdict, other_conf: float | None) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record, rejected_as_not_front
 from filtering.settings import FilterSettings
+from filtering.training.labelled import label_on_disk
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -60,7 +61,7 @@ def _label_rejections(
 
 
 def _labelled(labels: Path, image_id: str) -> bool:
-    return any((labels / cls / f"{image_id}.jpg").is_file() for cls in CLASSIFIER_CLASSES)
+    return label_on_disk(labels, image_id, CLASSIFIER_CLASSES) is not None
 
 
 def _start_from(detector: str) -> str:

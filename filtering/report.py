@@ -8,7 +8,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from filtering.classify import LIKELY_OTHER, thresholds_in_use
+from filtering.classify import LIKELY_OTHER_REASON, thresholds_in_use
 from filtering.files import write_text_atomic
 from filtering.next_steps import next_steps
 from filtering.records import DUPLICATE, PLACED, QUESTIONABLE, RECORDS_NAME, REJECTED, Record
@@ -82,7 +82,8 @@ def _governed(stage_reason: str, settings: FilterSettings) -> str:
 def _options(names: tuple[str, ...], settings: FilterSettings) -> str:
     if not names:
         return ""
-    in_use = thresholds_in_use(settings) if settings.classifier.exists() else {}
+    thresholds = {"front_conf", "other_conf"} & set(names)
+    in_use = thresholds_in_use(settings) if thresholds and settings.classifier.exists() else {}
     values = ", ".join(f"{option(n)} {_value(getattr(settings, n), n, in_use)}" for n in names)
     return f" (governed by {values})"
 
@@ -116,7 +117,7 @@ def _caption(record: Record) -> str:
         parts.append(f"{record['detector_class']} {record['detector_conf']:.2f}")
     if record.get("classifier_label"):
         parts.append(f"{record['classifier_label']} {record['classifier_conf']:.2f}")
-        if str(record.get("reason", "")).endswith(LIKELY_OTHER):
+        if record.get("reason") == LIKELY_OTHER_REASON:
             parts.append(f"other {record['classifier_other']:.2f}")
     if record.get("doubts"):
         parts.append("doubts: " + ", ".join(record["doubts"]))

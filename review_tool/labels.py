@@ -19,22 +19,14 @@ from PIL import Image
 
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.files import write_atomic
-
-
-def label_path(labels_dir: Path, label: str, image_id: str) -> Path:
-    return labels_dir / label / f"{image_id}.jpg"
+from filtering.training.labelled import label_on_disk, label_path
 
 
 def labels_on_disk(labels_dir: Path, image_ids: Sequence[str]) -> dict[str, str]:
     """image ID -> the class folder already holding its copy (labelled by hand, or in a session
     whose log is gone): the label an image has before any decision of this session."""
-    found: dict[str, str] = {}
-    for image_id in image_ids:
-        for cls in CLASSIFIER_CLASSES:
-            if label_path(labels_dir, cls, image_id).is_file():
-                found[image_id] = cls
-                break
-    return found
+    found = {i: label_on_disk(labels_dir, i, CLASSIFIER_CLASSES) for i in image_ids}
+    return {image_id: label for image_id, label in found.items() if label is not None}
 
 
 def _write_copy(src: Path, dst: Path) -> None:

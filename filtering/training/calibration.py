@@ -146,14 +146,17 @@ def with_other_threshold(
     if highest is None or len(facing) < MIN_FRONT_VIEWS or highest + STEP >= 0.5:
         return counts
     threshold = round(highest + STEP, 4)
-    rejected = [p for p in predictions if _rejected_by_other(p, threshold)]
+    rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
     return replace(counts, other_conf=threshold, other_rejected=len(rejected))
 
 
-def _rejected_by_other(p: Prediction, threshold: float) -> bool:
-    """Rejected by the `other` threshold alone, as classify.route does: an angled front whose
-    `other` reaches it."""
-    return p.predicted == FRONT_ANGLED and p.other is not None and p.other >= threshold
+def _rejected_by_other(p: Prediction, threshold: float, front_conf: float) -> bool:
+    """Rejected by the `other` threshold, as run.py routes the crop."""
+    # Imported here: classify reads this module's file, this module asks classify's routing.
+    from filtering.classify import LIKELY_OTHER_REASON, Verdict, route
+
+    _, reason = route(Verdict(p.predicted, p.conf, p.other), front_conf, threshold)
+    return reason == LIKELY_OTHER_REASON
 
 
 def _at(
@@ -186,29 +189,29 @@ def write_calibration(weights: Path, calibration: Calibration) -> Path:
     return path
 
 
-def read_front_conf(weights: Path) -> float | None:
-    """The calibrated front threshold of these weights, or None without a usable calibration."""
-    return _read_threshold(weights, "front_conf")
+@dataclass(frozen=True)
+class Stored:
+    """What filtering takes from a calibration file: its thresholds, and whether clean's
+    precision target was met (None thresholds: none usable in the file)."""
+
+    front_conf: float | None = None
+    other_conf: float | None = None
+    met: bool = False
 
 
-def calibration_met(weights: Path) -> bool:
-    """Whether the calibration of these weights reached its precision target."""
+def read_stored(weights: Path) -> Stored:
+    """The calibration of these weights, read once; an absent or broken file is none."""
     try:
-        return json.loads(calibration_path(weights).read_text(encoding="utf-8"))["met"] is True
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+        data = json.loads(calibration_path(weights).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Stored()
+    if not isinstance(data, dict):
+        return Stored()
+    front, other = _threshold(data.get("front_conf")), _threshold(data.get("other_conf"))
+    return Stored(front, other, data.get("met") is True)
 
 
-def read_other_conf(weights: Path) -> float | None:
-    """The calibrated `other` threshold of these weights, or None (none set, or no usable
-    calibration: calibrations written before it have none)."""
-    return _read_threshold(weights, "other_conf")
-
-
-def _read_threshold(weights: Path, key: str) -> float | None:
-    try:
-        value = json.loads(calibration_path(weights).read_text(encoding="utf-8"))[key]
-    except (OSError, ValueError, KeyError, TypeError):
+def _threshold(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    usable = isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-    return float(value) if usable else None
+    return float(value) if 0.0 <= value <= 1.0 else None

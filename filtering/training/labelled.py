@@ -1,4 +1,5 @@
-"""Reading a folder of labelled crops: `<folder>/<class>/*.jpg`, one folder per class."""
+"""The labelled crops' layout, `<folder>/<class>/<image_id>.jpg` (one folder per class), and
+reading such a folder. The review tool's label mode writes it; training reads it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ from PIL import Image, UnidentifiedImageError
 
 # What Ultralytics' classification loader reads, in lower case.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
+
+
+def label_path(folder: Path, label: str, image_id: str) -> Path:
+    """Where the crop of `image_id` labelled `label` is in the layout."""
+    return folder / label / f"{image_id}.jpg"
+
+
+def label_on_disk(folder: Path, image_id: str, classes: Sequence[str]) -> str | None:
+    """The class whose folder holds the crop of `image_id` (the first of `classes`), or None."""
+    return next((c for c in classes if label_path(folder, c, image_id).is_file()), None)
 
 
 class DataError(Exception):

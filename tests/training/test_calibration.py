@@ -20,8 +20,7 @@ from filtering.training.calibration import (
     Calibration,
     calibrate,
     calibration_path,
-    read_front_conf,
-    read_other_conf,
+    read_stored,
     with_other_threshold,
     write_calibration,
 )
@@ -165,11 +164,11 @@ def test_the_run_says_where_each_threshold_comes_from(tmp_path: Path) -> None:
 
 def test_the_file_next_to_the_weights_round_trips(tmp_path: Path) -> None:
     weights = tmp_path / "front_classifier.pt"
-    assert read_front_conf(weights) is None  # no calibration yet
+    assert read_stored(weights).front_conf is None  # no calibration yet
     chosen = calibrate(predictions(TABLE), 0.98)
     path = write_calibration(weights, chosen)
     assert path == tmp_path / "front_classifier_calibration.json" == calibration_path(weights)
-    assert read_front_conf(weights) == 0.97
+    assert read_stored(weights).front_conf == 0.97
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # nothing half-written left
 
 
@@ -177,7 +176,7 @@ def test_the_file_next_to_the_weights_round_trips(tmp_path: Path) -> None:
 def test_a_broken_file_is_no_calibration(tmp_path: Path, text: str) -> None:
     weights = tmp_path / "front_classifier.pt"
     calibration_path(weights).write_text(text)
-    assert read_front_conf(weights) is None
+    assert read_stored(weights).front_conf is None
 
 
 def test_describe_names_threshold_precision_and_recall() -> None:
@@ -272,7 +271,7 @@ def test_filtering_takes_the_calibrated_other_threshold_unless_given(tmp_path: P
     assert reject_threshold(FilterSettings(classifier=weights)) is None  # no calibration
     held_back = _with_others([0.01 * k for k in range(25)], REST)
     write_calibration(weights, with_other_threshold(FRONT_AT_090, held_back))
-    assert read_other_conf(weights) == 0.2401
+    assert read_stored(weights).other_conf == 0.2401
     assert reject_threshold(FilterSettings(classifier=weights)) == 0.2401
     assert reject_threshold(FilterSettings(classifier=weights, other_conf=1.0)) == 1.0
     calibration_path(weights).write_text('{"front_conf": 0.9}')  # written before the threshold
