@@ -69,6 +69,12 @@ class AtomicFSFilesStore(FSFilesStore):
         self._mkdir(final.parent, info)
         write_bytes_atomic(final, buf.getvalue(), scratch=self.incoming)
 
+    def _mkdir(self, dirname: Path, domain: MediaPipeline.SpiderInfo | None = None) -> None:
+        """Scrapy's store checks whether a folder exists and then creates it: two workers of one
+        shared crawl starting together, or storing a model's first photo together, race between
+        the two, and the loser's crawl failed with FileExistsError."""
+        dirname.mkdir(parents=True, exist_ok=True)
+
 
 def _remove_dead_parts(incoming: Path) -> None:
     for part in dead_parts(incoming):

@@ -40,3 +40,19 @@ def test_only_parts_of_processes_that_are_gone_are_dead(tmp_path: Path) -> None:
         path.write_bytes(b"x")
     assert mine.name.startswith(f"{os.getpid()}-")
     assert dead_parts(tmp_path) == [gone]
+
+
+def test_a_folder_another_worker_made_after_the_check_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers of one shared crawl make the store's folders at the same moment: each folder
+    exists by the time the later one creates it, although its own check said it did not."""
+    from scars_scrapy.pipelines.images import AtomicFSFilesStore
+
+    store, model = tmp_path / "raw", tmp_path / "raw" / "range-rover-vogue"
+    model.mkdir(parents=True)  # made by the other worker
+    monkeypatch.setattr(Path, "exists", lambda self: False)  # this worker's check came first
+    files = AtomicFSFilesStore(str(store))
+    files._mkdir(model)
+    monkeypatch.undo()
+    assert model.is_dir() and (store / ".incoming").is_dir()
