@@ -1,12 +1,14 @@
 """Benchmark: the detector's input size and runtime, chosen by what the detect stage decides.
 
-For each input size (320, 416, 480, 640) and runtime (PyTorch `.pt`; ONNX Runtime with the float
+For each input size (320, 416, 480, 640) and runtime (PyTorch `.pt` in float32 and in bfloat16
+(`--detector-precision`); ONNX Runtime with the float
 export filtering itself makes from the `.pt`, one per size; the shipped int8 ONNX model, whose
 input is fixed at 640; OpenVINO where the package is installed), a fresh process decodes the
 photos, runs the detector in batches and applies the stage's rules (`main_vehicle`,
 `framing_doubts`). It reports images per second (detection and the whole), its peak memory,
 whether PyTorch was loaded, and, per view, against 640/PyTorch: crops made, crops lost and
-gained, kept boxes under 0.9 IoU with the 640 box, reasons changed.
+gained, kept boxes under 0.9 IoU with the 640 box, reasons changed. The reference, 640/PyTorch,
+runs in float32: the detector as it ran before 416 px and bfloat16 were chosen.
 
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
 """
@@ -40,6 +42,13 @@ def variants(pt: Path, int8: Path | None, work: Path) -> dict[str, Variant]:
     found: dict[str, Variant] = {}
     for size in SIZES:
         found[f"pytorch {size}"] = {"detector": str(pt), "imgsz": size, "runtime": "pytorch"}
+    for size in SIZES:
+        found[f"pytorch bfloat16 {size}"] = {
+            "detector": str(pt),
+            "imgsz": size,
+            "runtime": "pytorch",
+            "precision": "bfloat16",
+        }
     for size in SIZES:
         exported = onnx_export(pt, size, work / "exports")
         found[f"onnx float {size}"] = {"detector": str(exported), "imgsz": size}
@@ -112,6 +121,7 @@ def child(variant: Variant, listing: Path) -> dict:
         detector=str(variant["detector"]),
         detector_imgsz=int(str(variant["imgsz"])),
         detector_runtime=str(variant.get("runtime", "onnx")),
+        detector_precision=str(variant.get("precision", "float32")),
     )
     detector = Detector.from_weights(settings)
     paths = [Path(p) for p, _ in json.loads(listing.read_text())]

@@ -16,7 +16,8 @@ of `--photos` and on generated scenes (benchmarks/detector_choice.py).
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
-        [--whole-variants pytorch:640,pytorch:416,pytorch:320,onnx:416] [--rounds 3]
+        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416] [--rounds 3]
+        [--against DIR]
 
 With `--whole`, the whole run per detector input size and runtime on the real photos and scenes
 (benchmarks/whole_run.py).
@@ -208,15 +209,17 @@ def main() -> None:
     p.add_argument("--memory-real", default="", help="image counts run with the real models too")
     p.add_argument("--size", default="1280x960", help="generated photos' size, WxH")
     p.add_argument("--whole", action="store_true", help="whole runs per input size and runtime")
-    p.add_argument("--whole-variants", default="pytorch:640,pytorch:416,pytorch:320,onnx:416")
+    p.add_argument("--whole-variants", default="pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --whole")
+    p.add_argument("--against", type=Path, help="--whole: time this checkout's run.py beside ours")
     args = p.parse_args()
     if args.whole:
         with tempfile.TemporaryDirectory(prefix="scars-whole-") as tmp:
             variants = args.whole_variants.split(",")
             whole_run.report(
-                args.photos, args.scenes, variants, args.rounds, args.detector, Path(tmp)
-            )
+                args.photos, args.scenes, variants, args.rounds, args.detector, Path(tmp),
+                args.against,
+            )  # fmt: skip
     elif args.decoding:
         with tempfile.TemporaryDirectory(prefix="scars-decoding-") as tmp:
             settings = FilterSettings(detector=args.detector, export_cache=Path(tmp) / "exports")

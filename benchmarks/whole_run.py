@@ -9,9 +9,17 @@ rounds with each step's seconds, the ratio of its time per image to 640/PyTorch'
 photos of each view ended, so that a faster variant can be seen to keep the same fronts.
 
     python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
-        [--whole-variants pytorch:640,pytorch:416,pytorch:320,onnx:416] [--rounds 3]
+        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416] [--rounds 3]
+        [--against ../scars-at-an-earlier-commit]
 
-A variant is `runtime:size`, or `runtime:size:batch` for another `--batch` than the default.
+A variant is `runtime:size`, or `runtime:size:batch` for another `--batch` than the default. The
+runtime is `pytorch` (float32), `pytorch-bf16` (PyTorch in bfloat16: `--detector-precision
+bfloat16`) or `onnx`; the reference is 640 px PyTorch in float32, the detector as it ran before
+416 px and bfloat16 were chosen.
+
+`--against DIR` also times, in each round, `python filtering/run.py` as a whole process with its
+own defaults, of this checkout and of the checkout DIR (an earlier commit, say), on the same
+photos with the same classifier: the wall time with the start-up, and the steps' seconds.
 The classifier's answers here are not real ones, so "where the photos ended" says what the
 detect stage decided (a crop, or why none) and nothing about the views' sets.
 """
@@ -39,17 +47,60 @@ REFERENCE = "pytorch:640"
 
 
 def report(
-    photos: Path, scene_count: int, variants: list[str], rounds: int, detector: str, work: Path
+    photos: Path,
+    scene_count: int,
+    variants: list[str],
+    rounds: int,
+    detector: str,
+    work: Path,
+    against: Path | None = None,
 ) -> None:
     views = build_folder(photos, scene_count, work / "data")
     classifier = classifier_at_224(work, detector)
     runs: dict[str, list[dict]] = {variant: [] for variant in variants}
+    processes: dict[str, list[dict]] = {"this checkout": [], str(against): []} if against else {}
     for _ in range(rounds):
         for variant in variants:
             runs[variant].append(in_child(variant, work, detector, classifier))
+        for checkout, results in processes.items():
+            scars = Path(__file__).resolve().parents[1] if checkout == "this checkout" else None
+            results.append(whole_process(scars or Path(checkout), work, detector, classifier))
     print_speed(runs)
+    if processes:
+        print_processes(processes)
     for variant in variants:
         print_fates(variant, runs[variant][-1]["fates"], views)
+
+
+def whole_process(scars: Path, work: Path, detector: str, classifier: str) -> dict:
+    """`python filtering/run.py` of the checkout `scars` with its own defaults, as a user runs it,
+    on a fresh copy of the raw photos: the wall time with the start-up, and its steps' seconds."""
+    data = work / "process"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(work / "data" / "raw", data / "raw")
+    command = [sys.executable, "filtering/run.py", "--data", str(data), "--detector", detector]
+    command += ["--classifier", classifier]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=scars, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"run.py of {scars} failed:\n{done.stderr[-3000:]}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("seconds: "))
+    steps = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in line[9:].split(", "))}
+    images = len(list((data / "raw" / MODEL).iterdir()))
+    return {"wall": wall, "steps": steps, "images": images, "load": os.getloadavg()[0]}
+
+
+def print_processes(processes: dict[str, list[dict]]) -> None:
+    """Medians over the rounds; "work" is the sum of the steps' seconds (no start-up)."""
+    print("\n| run.py of | images | wall s (start-up included) | work s | ms per image of work |")
+    print("| --- | --- | --- | --- | --- |")
+    for checkout, results in processes.items():
+        wall = statistics.median(r["wall"] for r in results)
+        work = statistics.median(sum(r["steps"].values()) for r in results)
+        images = results[-1]["images"]
+        print(f"| {checkout} | {images} | {wall:.1f} | {work:.1f} | {work / images * 1000:.0f} |")
 
 
 def build_folder(photos: Path, scene_count: int, data: Path) -> dict[str, str]:
@@ -101,7 +152,8 @@ def child(variant: str, data: Path, detector: str, classifier: str, exports: Pat
         data=data,
         detector=detector,
         classifier=Path(classifier),
-        detector_runtime=runtime,
+        detector_runtime=runtime.removesuffix("-bf16"),
+        detector_precision="bfloat16" if runtime.endswith("-bf16") else "float32",
         detector_imgsz=int(size),
         export_cache=exports,
     )

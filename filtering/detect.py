@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Protocol
 
 from PIL import Image
 
 from filtering.classes import VEHICLE_CLASSES
-from filtering.detector_export import load_detector
+from filtering.detector_export import load_detector, runs_as_onnx
+from filtering.precision import inference_in, uses_bfloat16
 from filtering.settings import FilterSettings
 from filtering.weights import use_threads
 
@@ -48,13 +50,31 @@ class Predictor(Protocol):
 class Detector:
     """A YOLO detector loaded once, asked in batches, returning vehicle boxes only."""
 
-    def __init__(self, model: Predictor, settings: FilterSettings) -> None:
+    def __init__(self, model: Predictor, settings: FilterSettings, bfloat16: bool = False) -> None:
         self.model = model
         self.settings = settings
+        self.bfloat16 = bfloat16  # autocast around each prediction (filtering/precision.py)
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Detector:
-        return cls(load_detector(settings), settings)
+        model = load_detector(settings)
+        bfloat16 = uses_bfloat16(settings.detector_precision, settings.device, settings.detector)
+        return cls(model, settings, bfloat16 and not runs_as_onnx(settings))
+
+    def describe(self) -> str:
+        """The input size and how the detector runs, for the run's first lines."""
+        suffix = PurePath(self.settings.detector).suffix
+        if runs_as_onnx(self.settings) or suffix == ".onnx":
+            how = "ONNX Runtime"
+        elif suffix != ".pt":
+            how = "the runtime of its export"
+        elif self.bfloat16:
+            how = "PyTorch in bfloat16"
+        elif self.settings.device.strip().lower() == "cpu":
+            how = "PyTorch in float32"
+        else:
+            how = f"PyTorch on {self.settings.device}"
+        return f"{self.settings.detector_imgsz} px, {how}"
 
     def __call__(self, images: Sequence[Image.Image]) -> list[list[Box]]:
         """Boxes per image. Images are asked in groups of one size: Ultralytics pads a batch of
@@ -63,14 +83,15 @@ class Detector:
         found: dict[int, list[Box]] = {}
         for indices in _same_size(images).values():
             use_threads(self.settings.threads)
-            results = self.model.predict(
-                [images[i] for i in indices],
-                classes=list(VEHICLE_CLASSES),
-                conf=lowest_conf(self.settings),
-                imgsz=self.settings.detector_imgsz,
-                device=self.settings.device,
-                verbose=False,
-            )
+            with inference_in(self.bfloat16):
+                results = self.model.predict(
+                    [images[i] for i in indices],
+                    classes=list(VEHICLE_CLASSES),
+                    conf=lowest_conf(self.settings),
+                    imgsz=self.settings.detector_imgsz,
+                    device=self.settings.device,
+                    verbose=False,
+                )
             found.update(zip(indices, map(_boxes, results), strict=True))
         return [found[i] for i in range(len(images))]
 

@@ -21,6 +21,7 @@ def load_models(settings: FilterSettings) -> Models:
         # Named on purpose: a typo must not send every crop to to_label/ unnoticed.
         raise WeightsError(f"classifier weights not found: {settings.classifier}")
     detect = Detector.from_weights(settings)
+    print(f"detector {settings.detector}: {detect.describe()}")
     if not settings.classifier.exists():
         print(
             f"No front-facing classifier at {settings.classifier}: every crop goes to to_label/ "

@@ -50,7 +50,10 @@ def _argument(setting: dataclasses.Field[Any]) -> dict[str, Any]:
     shown = DEFAULT_SHOWN.get(setting.name, default)
     kind = meta["kind"]
     parse = _number(kind, meta["low"], meta["high"]) if "low" in meta else kind
-    return {"type": parse, "default": default, "help": f"{meta['help']} (default {shown})"}
+    argument = {"type": parse, "default": default, "help": f"{meta['help']} (default {shown})"}
+    if meta.get("choices"):
+        argument["choices"] = meta["choices"]
+    return argument
 
 
 def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:

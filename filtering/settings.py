@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import DEFAULT_CLASSIFIER
+from filtering.precision import PRECISIONS
 
 # What Ultralytics downloads by itself on a user's machine; any local path works too.
 DEFAULT_DETECTOR = "yolov8n.pt"
@@ -37,9 +38,10 @@ def number(default: float | None, low: float, high: float, help: str) -> Any:
     return dataclasses.field(default=default, metadata=meta)
 
 
-def text(default: object, help: str) -> Any:
-    """A setting taken as given, of the default's type (a path, a name)."""
-    return dataclasses.field(default=default, metadata={"kind": type(default), "help": help})
+def text(default: object, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """A setting taken as given, of the default's type (a path, a name), or one of `choices`."""
+    meta = {"kind": type(default), "help": help, "choices": choices}
+    return dataclasses.field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class FilterSettings:
     # file and input size, deciding alike. Not the default: on a quiet 2-core machine PyTorch
     # detected faster (20.4 against 18.7 images/s at 416; figures in README).
     detector_runtime: str = text("pytorch", "CPU runtime of a .pt detector: pytorch or onnx")
+    # auto: bfloat16 where the CPU computes it in hardware (AMX), float32 elsewhere; see
+    # filtering/precision.py. A GPU and an exported detector run as their runtime does.
+    detector_precision: str = text(
+        "auto",
+        "number format of a PyTorch detector on the CPU: auto, float32 or bfloat16",
+        choices=PRECISIONS,
+    )
     export_cache: Path = text(
         Path("models") / "exports", "where the ONNX exports of .pt detectors are kept"
     )

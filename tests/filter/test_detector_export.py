@@ -1,5 +1,6 @@
 """The detector's CPU runtime: a `.pt` detector exported once to ONNX, cached by content and size,
-deciding as PyTorch does on the real photos of front views."""
+or run by PyTorch in bfloat16, each deciding as PyTorch in float32 does on the real photos of
+front views."""
 
 from __future__ import annotations
 
@@ -70,8 +71,13 @@ def test_other_weights_under_the_same_name_get_their_own_export(
     assert export_name(weights, 416) != first
 
 
+# The variants compared with PyTorch in float32: (runtime, CPU precision).
+VARIANTS = {"float32": ("pytorch", "float32"), "onnx": ("onnx", "float32")}
+VARIANTS["bfloat16"] = ("pytorch", "bfloat16")
+
+
 @pytest.fixture(scope="module")
-def both_runtimes(
+def runtimes(
     detector_weights: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, dict[str, Box | str]]:
     # The views whose crops must not change; the other views are compared by the benchmark.
@@ -80,11 +86,16 @@ def both_runtimes(
         pytest.skip(f"real photos not found at {PHOTOS}")
     cache = tmp_path_factory.mktemp("exports")
     decided: dict[str, dict[str, Box | str]] = {}
-    for runtime in ("pytorch", "onnx"):
+    for name, (runtime, precision) in VARIANTS.items():
         settings = FilterSettings(
-            detector=str(detector_weights), detector_runtime=runtime, export_cache=cache
+            detector=str(detector_weights),
+            detector_runtime=runtime,
+            detector_precision=precision,
+            export_cache=cache,
         )
-        decided[runtime] = _decide(Detector.from_weights(settings), paths, settings)
+        detector = Detector.from_weights(settings)
+        assert detector.bfloat16 is (precision == "bfloat16"), name
+        decided[name] = _decide(detector, paths, settings)
     assert any(cache.glob("*.onnx")), "the onnx runtime did not run on an export"
     return decided
 
@@ -103,17 +114,18 @@ def _decide(
     return decided
 
 
-def test_the_onnx_export_decides_as_pytorch_on_the_real_photos(
-    both_runtimes: dict[str, dict[str, Box | str]],
+@pytest.mark.parametrize("variant", ["onnx", "bfloat16"])
+def test_each_runtime_decides_as_float32_pytorch_on_the_real_photos(
+    runtimes: dict[str, dict[str, Box | str]], variant: str
 ) -> None:
-    pytorch, onnx = both_runtimes["pytorch"], both_runtimes["onnx"]
-    assert pytorch.keys() == onnx.keys() and len(pytorch) >= 50
-    for name, theirs in pytorch.items():
-        mine = onnx[name]
+    reference, decided = runtimes["float32"], runtimes[variant]
+    assert reference.keys() == decided.keys() and len(reference) >= 50
+    for name, theirs in reference.items():
+        mine = decided[name]
         if isinstance(theirs, str):
-            assert mine == theirs, f"{name}: {mine} under ONNX, {theirs} under PyTorch"
+            assert mine == theirs, f"{name}: {mine} under {variant}, {theirs} under float32"
         else:
-            assert isinstance(mine, Box), f"{name}: {mine} under ONNX, a crop under PyTorch"
+            assert isinstance(mine, Box), f"{name}: {mine} under {variant}, a crop under float32"
             # The runtimes round alike but not to the last digit: boxes move by a pixel or two.
             assert _iou(mine, theirs) >= 0.95, f"{name}: boxes {mine} and {theirs}"
 

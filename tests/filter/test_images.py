@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from filtering.images import BadImage, list_images, load_raw
+from filtering.images import BadImage, list_images, load_raw, pixel_sha256
 
 LIMIT = 50_000_000
 
@@ -88,6 +89,17 @@ def test_same_pixels_hash_alike_whatever_the_file_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "a.png").read_bytes() != (tmp_path / "b.png").read_bytes()
     assert hashes["a.png"] == hashes["b.png"] == hashes["c.webp"]
     assert hashes["d.png"] != hashes["a.png"]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "CMYK", "P", "L"])
+def test_the_hash_is_the_one_earlier_runs_recorded(tmp_path: Path, mode: str) -> None:
+    # Records of earlier runs keep the SHA-256 of `<width>x<height>:` and Pillow's RGB bytes; a
+    # new photo is an exact duplicate of a stored one only if it hashes the same way.
+    path = tmp_path / f"{mode}.png" if mode != "CMYK" else tmp_path / "cmyk.jpg"
+    PHOTO.convert(mode).save(path)
+    raw = load_raw(path, LIMIT)
+    recorded = hashlib.sha256(b"400x300:" + raw.image.tobytes()).hexdigest()
+    assert raw.pixel_sha256 == pixel_sha256(raw.image) == recorded
 
 
 def test_listing_skips_partial_writes_and_other_files(tmp_path: Path) -> None:
