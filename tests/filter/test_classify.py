@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
-from filtering.classify import Classifier, Verdict, flip_averaged, route
+from filtering.classify import Classifier, Verdict, _verdict, flip_averaged, route
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
+from tests.conftest import SHARED
 from tests.filter.scenes import bus_scene, empty_scene, gray
+
+PHOTOS = SHARED / "photos" / "lire-ferrari"
 
 
 @pytest.mark.parametrize(
@@ -143,3 +146,22 @@ def test_flip_averaging_asks_nothing_of_no_crops() -> None:
     model = _SidedModel()
     assert flip_averaged(model, [], 64, "cpu") == []
     assert model.asked == []
+
+
+def test_shrinking_first_gives_the_verdicts_of_the_whole_crops(tiny_classifier: Path) -> None:
+    """flip_averaged shrinks each crop before Ultralytics sees it; the verdicts must be the ones
+    Ultralytics gives the crop and its mirror at full size, to the last digit."""
+    paths = sorted(PHOTOS.glob("*/*.jpg"))[::7]
+    if not paths:
+        pytest.skip(f"real photos not found at {PHOTOS}")
+    photos = [Image.open(path).convert("RGB") for path in paths]
+    crops = photos + [photo.crop((50, 40, photo.width - 90, photo.height - 20)) for photo in photos]
+    from ultralytics import YOLO
+
+    model = YOLO(str(tiny_classifier))
+    whole = crops + [ImageOps.mirror(crop) for crop in crops]
+    results = model.predict(whole, imgsz=64, device="cpu", batch=len(whole), verbose=False)
+    n = len(crops)
+    expected = [_verdict(a, b) for a, b in zip(results[:n], results[n:], strict=True)]
+    assert flip_averaged(model, crops, 64, "cpu") == expected
+    assert len(crops) >= 20 and all(min(crop.size) > 64 for crop in crops)  # all were shrunk
