@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import NoReturn
 
+INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C, as shells report it
+
 
 class BriefParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:

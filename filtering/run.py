@@ -18,7 +18,7 @@ if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from filtering.arguments import BriefParser
+from filtering.arguments import INTERRUPTED, BriefParser
 from filtering.batch import Models
 from filtering.device import DeviceError, check_device
 from filtering.images import list_images
@@ -84,7 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = 0
     for name in names:
-        failed += not _run_one(name, settings, models)
+        try:
+            failed += not _run_one(name, settings, models)
+        except KeyboardInterrupt:
+            print(
+                f"\nstopped while filtering {name}: every photo decided so far is recorded; run "
+                "the same command again to go on from there",
+                file=sys.stderr,
+            )
+            return INTERRUPTED
     return 1 if failed else 0
 
 

@@ -27,8 +27,8 @@ from filtering.next_steps import script
 from filtering.training.calibration import (
     Calibration,
     calibrate,
+    calibration_path,
     with_other_threshold,
-    write_calibration,
 )
 from filtering.training.cli import (
     add_reviews_aloud,
@@ -41,7 +41,7 @@ from filtering.training.cli import (
 )
 from filtering.training.console import Progress, output_to
 from filtering.training.labelled import Item, LabelledSet
-from filtering.training.previous import keep_previous
+from filtering.training.previous import put_in_place
 from filtering.training.settings import DEFAULT_START, TrainSettings
 from filtering.training.split import k_folds
 from filtering.training.trainer import Trained, train
@@ -111,24 +111,27 @@ def run(settings: TrainSettings) -> int:
     print(
         f"training: {_plan(settings, len(found.items))}; Ultralytics' output: {settings.log_path}"
     )
-    kept = keep_previous(settings.weights_path)
-    if kept is not None:
-        print(f"the model this training replaces is kept as {kept}")
     began = time.perf_counter()
-    with output_to(settings.log_path) as console:
-        progress = Progress(console, _runs(settings) * settings.epochs)
-        trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
+    try:
+        with output_to(settings.log_path) as console:
+            progress = Progress(console, _runs(settings) * settings.epochs)
+            trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
+    except BaseException:  # a failure or Ctrl-C: the unfinished model goes, nothing else changes
+        settings.staged_weights_path.unlink(missing_ok=True)
+        raise
     progress.finish()
     print(f"starting weights: {trained.start}")
     calibration = calibrate(trained.held_back, settings.precision)
     calibration = with_other_threshold(calibration, trained.held_back)
-    written = write_calibration(trained.weights, calibration)
-    print(f"{calibration.describe()} (written to {written})")
+    kept = put_in_place(trained.weights, calibration, settings.weights_path)
+    if kept is not None:
+        print(f"the model this training replaces is kept as {kept}")
+    print(f"{calibration.describe()} (written to {calibration_path(settings.weights_path)})")
     print(calibration.describe_other())
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
-    print(f"weights: {trained.weights}")
-    print(f"next, filter with it: {_filter_command(trained.weights, trained.detector)}")
+    print(f"weights: {settings.weights_path}")
+    print(f"next, filter with it: {_filter_command(settings.weights_path, trained.detector)}")
     return 0
 
 

@@ -46,6 +46,11 @@ COMMON_ACTIONS: dict[str, tuple[list[str], str]] = {
     "close": (["Escape"], "close help / leave the grid"),
     "quit": (["Control-q"], "quit (applies decisions unless --no-apply-on-close)"),
 }
+# Label mode writes each label as it is made: it has no apply key, and quitting applies nothing.
+LABEL_COMMON_ACTIONS: dict[str, tuple[list[str], str]] = {
+    **{a: v for a, v in COMMON_ACTIONS.items() if a != "apply"},
+    "quit": (["Control-q"], "quit (the labels are written already: nothing to apply)"),
+}
 ALL_ACTIONS = {**REVIEW_ACTIONS, **LABEL_ACTIONS, **COMMON_ACTIONS}
 
 _MODIFIER_BITS = (("Control", 0x4), ("Alt", 0x8))
@@ -67,7 +72,8 @@ class KeyMap:
 
     def help_lines(self) -> list[tuple[str, str]]:
         """(keys, description) for every action of this mode, in help order."""
-        return [(" ".join(self.keys[a]), ALL_ACTIONS[a][1]) for a in self.keys]
+        actions = mode_actions(self.mode)
+        return [(" ".join(self.keys[a]), actions[a][1]) for a in self.keys]
 
 
 def key_spec(keysym: str, state: int = 0) -> str:
@@ -90,7 +96,9 @@ def normalize_spec(spec: str) -> str:
 
 
 def mode_actions(mode: str) -> dict[str, tuple[list[str], str]]:
-    return {**(LABEL_ACTIONS if mode == LABEL else REVIEW_ACTIONS), **COMMON_ACTIONS}
+    if mode == LABEL:
+        return {**LABEL_ACTIONS, **LABEL_COMMON_ACTIONS}
+    return {**REVIEW_ACTIONS, **COMMON_ACTIONS}
 
 
 def default_keys_toml() -> str:

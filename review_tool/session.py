@@ -5,6 +5,7 @@ Everything the window does goes through here, so all of it runs (and is tested) 
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -263,3 +264,14 @@ class ReviewSession:
         fs.record_moves(self.folder, self.records, report.moved)
         self.refresh()
         return report
+
+    def unapplied_notice(self) -> str:
+        """Review mode: how many decisions wait to be applied, and the command that applies them."""
+        pending = len(self.planned_moves()) if self.kind == REVIEW else 0
+        if not pending:
+            return ""
+        command = ["python", "review_tool/app.py", str(self.folder), "--apply"]
+        if self.config.sets != SessionConfig.sets:
+            command[3:3] = ["--sets", ",".join(self.config.sets)]
+        decisions = "1 decision is" if pending == 1 else f"{pending:,} decisions are"
+        return f"{decisions} not applied yet (files not moved); apply with: {shlex.join(command)}"

@@ -286,6 +286,8 @@ class ReviewWindow:
             print(report.summary())
             for line in report.details():
                 print(line, file=sys.stderr)
+        elif notice := self.session.unapplied_notice():  # "" in label mode, or nothing pending
+            print(notice)
         self.close()
 
     def close(self) -> None:

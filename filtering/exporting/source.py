@@ -51,18 +51,24 @@ class Gathered:
 def check_model(options: ExportOptions) -> None:
     """An unknown model, or one never filtered, stops the export before anything is written."""
     name = options.model
-    folders = [options.data / "raw", options.data / "final"]
-    known = sorted(
-        {p.name for f in folders if f.is_dir() for p in f.iterdir() if p.is_dir()} - {".incoming"}
-    )
-    if name not in known or name.startswith(".") or "/" in name or "\\" in name:
-        listed = ", ".join(n for n in known if not n.startswith(".")) or "none"
-        raise ExportError(f"unknown model {name!r}: not a folder under {folders[0]} ({listed})")
+    final, raw = options.data / "final", options.data / "raw"
+    exportable = _model_folders(final)
+    # A model crawled but not filtered passes here, to get the "never filtered" message below.
+    if name not in exportable | _model_folders(raw) or "/" in name or "\\" in name:
+        listed = ", ".join(sorted(exportable)) or "none"
+        raise ExportError(f"unknown model {name!r}: not a folder under {final} ({listed})")
     if not (options.final / RECORDS_NAME).exists():
         raise ExportError(
             f"model {name!r} was never filtered: no {options.final / RECORDS_NAME} "
             f"(run python filtering/run.py --model {name} first)"
         )
+
+
+def _model_folders(parent: Path) -> set[str]:
+    """The model folders in `parent`, without hidden ones (the crawler's `.incoming`)."""
+    if not parent.is_dir():
+        return set()
+    return {p.name for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
 
 def gather(options: ExportOptions) -> Gathered:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from filtering.arguments import INTERRUPTED
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.device import DeviceError
 from filtering.training.labelled import (
@@ -53,12 +54,20 @@ def fraction(text: str) -> float:
 
 
 def guarded(main: Callable[[], int]) -> int:
-    """Run `main`; bad data or weights end with the message and exit code 2, no traceback."""
+    """Run `main`; bad data or weights end with the message and exit code 2, Ctrl-C with a line
+    saying what was left as it was and exit code 130, neither with a traceback."""
     try:
         return main()
     except (DataError, WeightsError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            "\nstopped: the training did not finish; the model in use and the one kept before it "
+            "are as they were",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
 
 
 def read_aloud(folder: Path, classes: Sequence[str], require_all: bool) -> LabelledSet:

@@ -33,7 +33,8 @@ def train_heads(
     start: Any,
     progress: Progress,
 ) -> tuple[list[Prediction], dict[str, int]]:
-    """Train the heads, put the merged one into `start` and write it to `settings.weights_path`;
+    """Train the heads, put the merged one into `start` and write it to
+    `settings.staged_weights_path`;
     the held-back predictions and the crops per class one head trained on, after balancing."""
     import torch
 
@@ -102,5 +103,5 @@ def _save(model: Any, network: Any, classes: Sequence[str], settings: TrainSetti
         "date": datetime.now().astimezone().isoformat(),
         "version": ultralytics.__version__,
     }
-    write_atomic(settings.weights_path, lambda partial: torch.save(checkpoint, partial))
+    write_atomic(settings.staged_weights_path, lambda partial: torch.save(checkpoint, partial))
     model.model = network

@@ -15,6 +15,9 @@ DEFAULT_START = "yolov8n-cls.pt"
 # The same network from random weights: the fallback when no starting weights are at hand.
 SCRATCH_CONFIG = "yolov8n-cls.yaml"
 WEIGHTS_NAME = DEFAULT_CLASSIFIER.name
+# Where a training writes the model it makes: only a training that comes to its end puts it in
+# place of the model in use (training/previous.py), so one that fails or is stopped changes nothing.
+STAGED_NAME = f"{DEFAULT_CLASSIFIER.stem}_in_training{DEFAULT_CLASSIFIER.suffix}"
 # Ultralytics' own output, kept out of the console.
 LOG_NAME = f"{DEFAULT_CLASSIFIER.stem}_training.log"
 
@@ -48,6 +51,10 @@ class TrainSettings:
     @property
     def weights_path(self) -> Path:
         return self.out / WEIGHTS_NAME
+
+    @property
+    def staged_weights_path(self) -> Path:
+        return self.out / STAGED_NAME
 
     @property
     def log_path(self) -> Path:

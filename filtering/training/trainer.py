@@ -47,11 +47,12 @@ def train(
     progress: Progress,
 ) -> Trained:
     """Cross-validate over `folds` (then train on all `items` when the backbone learns too); the
-    weights end up at `settings.weights_path`."""
+    weights end up at `settings.staged_weights_path`, for train.py to put in place."""
     if not settings.train_backbone:
         chosen = choose_start(settings.weights, settings.seed)
         held, counts = train_heads(settings, items, classes, chosen, progress)
-        return Trained(settings.weights_path, chosen.description, counts, held, chosen.detector)
+        staged = settings.staged_weights_path
+        return Trained(staged, chosen.description, counts, held, chosen.detector)
     held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)
@@ -61,8 +62,8 @@ def train(
             model = load_yolo(weights, "classify", name)
             held_back += predict(model, fold.val, settings.imgsz, settings.device)
         weights, start, counts = _fit(settings, items, classes, work / "all", progress, "all crops")
-        _install(weights, settings.weights_path)
-    return Trained(settings.weights_path, start, counts, held_back)
+        _install(weights, settings.staged_weights_path)
+    return Trained(settings.staged_weights_path, start, counts, held_back)
 
 
 def _fit(

@@ -30,6 +30,17 @@ def test_an_unknown_model(reviewed: Reviewed, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_an_unknown_model_names_the_final_folder_and_its_models(tmp_path: Path) -> None:
+    (tmp_path / "data" / "raw" / "ferrari-599").mkdir(parents=True)  # crawled, not filtered
+    (tmp_path / "data" / "raw" / ".incoming").mkdir()
+    for model in ("range-rover-vogue", "bmw-320", ".hidden"):
+        (tmp_path / "data" / "final" / model).mkdir(parents=True)
+    line = _refused(tmp_path, tmp_path, "--model", "nosuch", "--out", "x")
+    assert line == (
+        "error: unknown model 'nosuch': not a folder under data/final (bmw-320, range-rover-vogue)"
+    )
+
+
 def test_a_model_never_filtered(tmp_path: Path) -> None:
     raw = tmp_path / "data" / "raw" / "bmw-320"
     raw.mkdir(parents=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PIL import ImageOps
 
+from filtering.images import list_images
 from filtering.records import read_records
 from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
 
@@ -99,3 +100,28 @@ def test_killed_runs_resume_to_the_same_result(
     assert run_filtering(killed, "--detector", str(detector_weights)).returncode == 0
     assert _state(killed) == _state(whole)
     assert not list((killed / "data").rglob(".*.partial"))
+
+
+def test_ctrl_c_says_how_to_go_on_and_the_same_command_does(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path
+) -> None:
+    root = _make_data(tmp_path / "stopped", bus_photo)
+    records = root / "data" / "final" / MODEL / "records.jsonl"
+    command = [sys.executable, str(REPO_ROOT / "filtering" / "run.py")]
+    command += ["--detector", str(detector_weights), "--batch", str(BATCH)]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    with subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as run:
+        assert _wait_for_new_records(run, records), "the run ended before it could be stopped"
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr[-2000:]
+    assert f"stopped while filtering {MODEL}" in stderr
+    assert "run the same command again" in stderr
+    assert "Traceback" not in stderr
+    photos = len(list_images(root / "data" / "raw" / MODEL))
+    assert 0 < len(read_records(records).by_id) < photos
+    again = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert len(read_records(records).by_id) == photos

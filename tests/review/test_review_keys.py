@@ -31,6 +31,17 @@ def test_defaults_have_one_action_per_key(mode: str) -> None:
     assert all(keys for keys, _ in keymap.help_lines())
 
 
+def test_label_mode_has_no_apply_key_and_its_help_says_what_quitting_does() -> None:
+    keymap = load_keymap(LABEL)
+    assert keymap.action("A", 0x1) is None  # labels are copied as they are made
+    help_text = "\n".join(f"{keys} {what}" for keys, what in keymap.help_lines())
+    assert "apply" not in help_text.replace("nothing to apply", "")
+    assert "Control-q quit (the labels are written already: nothing to apply)" in help_text
+    review = dict(load_keymap(REVIEW).help_lines())
+    assert review["A"] == "apply: move files to their decided sets"
+    assert review["Control-q"] == "quit (applies decisions unless --no-apply-on-close)"
+
+
 def test_events_become_specs() -> None:
     assert key_spec("z", 0x4) == "Control-z"
     assert key_spec("A", 0x1) == "A"  # shift+a is its own keysym

@@ -290,3 +290,19 @@ def test_an_image_in_two_sets_is_reported(make_final: Callable[..., Path]) -> No
     session = open_session(folder)
     assert "c2 is in clean/ and questionable/: the one in clean/ is shown" in session.warnings[0]
     assert session.order.count("c2") == 1
+
+
+def test_unapplied_notice_counts_pending_moves_and_keeps_the_sets(
+    make_final: Callable[..., Path],
+) -> None:
+    folder = make_final(SPEC)
+    session = open_session(folder, sets=("clean", "questionable"))
+    assert session.unapplied_notice() == ""
+    session.decide(["c1", "c2"], "questionable")
+    session.decide(["q1"], "questionable")  # where it is already: nothing to apply
+    assert session.unapplied_notice() == (
+        "2 decisions are not applied yet (files not moved); apply with: "
+        f"python review_tool/app.py {folder} --sets clean,questionable --apply"
+    )
+    session.apply()
+    assert session.unapplied_notice() == ""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from review_tool.session import ReviewSession, SessionConfig
 
 pytestmark = [pytest.mark.display, pytest.mark.timeout(120)]
 
+REPO = Path(__file__).resolve().parents[2]
 SPEC = {"clean": {"a": RED, "b": GREEN}, "questionable": {"c": BLUE}}
 
 
@@ -202,6 +206,84 @@ def test_help_overlay_lists_the_keys(
     w.key("Escape")
     assert not w.window.canvas.find_withtag("help")
     assert fraction_near(w.shot(), RED) > 0.8
+
+
+def help_text(w: WindowHarness) -> str:
+    canvas = w.window.canvas
+    return " ".join(
+        canvas.itemcget(i, "text") for i in canvas.find_withtag("help") if canvas.type(i) == "text"
+    )
+
+
+def test_label_mode_help_lists_only_what_label_keys_do(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness], tmp_path: Path
+) -> None:
+    folder = make_final({"to_label": {"t1": RED}})
+    labels = tmp_path / "labels"
+    w = harnesses(SessionConfig(folder=folder, mode=LABEL, sets=("to_label",), labels_dir=labels))
+    w.wait_shown("t1")
+    w.key("h")
+    text = help_text(w)
+    for needle in ("label front", "label front_angled", "label other", "undo", "Control-q"):
+        assert needle in text
+    assert "move files to their decided sets" not in text and "applies decisions" not in text
+    assert "quit (the labels are written already: nothing to apply)" in text
+    w.key("Escape")
+    w.key("A", state=0x1)  # not a label mode key: nothing happens
+    assert w.window.last_shown == "t1" and not labels.exists()
+
+
+def test_quit_without_applying_says_what_is_pending_and_how_to_apply(
+    make_final: Callable[..., Path],
+    harnesses: Callable[..., WindowHarness],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = make_final(SPEC)
+    w = harnesses(SessionConfig(folder=folder))  # the harness's windows do not apply on close
+    w.wait_shown("a")
+    w.key("x")  # a to rejected
+    w.wait_shown("b")
+    w.key("c")  # b stays clean: nothing to move
+    w.key("q")  # c stays questionable
+    w.key("q", state=0x4)
+    assert not w.alive
+    out, err = capsys.readouterr()
+    assert err == ""
+    line, command = out.rstrip("\n").split("; apply with: ")
+    assert line == "1 decision is not applied yet (files not moved)" and "\n" not in out.rstrip()
+    assert command == shlex.join(["python", "review_tool/app.py", str(folder), "--apply"])
+    assert (folder / "clean" / "a.jpg").exists()  # quitting moved nothing
+    done = subprocess.run(
+        [sys.executable, *shlex.split(command)[1:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "applied: moved 1", done.stderr
+    assert (folder / "rejected" / "a.jpg").exists() and not (folder / "clean" / "a.jpg").exists()
+
+
+def test_quit_prints_nothing_when_nothing_is_pending(
+    make_final: Callable[..., Path],
+    harnesses: Callable[..., WindowHarness],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    review = harnesses(SessionConfig(folder=make_final(SPEC)))
+    review.wait_shown("a")
+    review.key("c")  # decided, but a is in clean/ already
+    review.key("q", state=0x4)
+    folder = make_final({"to_label": {"t1": RED}}, model="label-car")
+    config = SessionConfig(
+        folder=folder, mode=LABEL, sets=("to_label",), labels_dir=tmp_path / "labels"
+    )
+    label = harnesses(config)
+    label.wait_shown("t1")
+    label.key("f")
+    label.key("q", state=0x4)
+    assert not review.alive and not label.alive
+    assert capsys.readouterr() == ("", "")
 
 
 def test_label_mode_keys_write_training_layout(

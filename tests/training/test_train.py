@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.training.calibration import calibration_path
-from tests.training.conftest import QUICK, TrainedRun, run_script, snapshot
+from tests.training.conftest import QUICK, REPO_ROOT, TrainedRun, run_script, snapshot
 from tests.training.reports import assert_report_matches_predictions
 
 
@@ -205,3 +210,50 @@ def test_a_retraining_keeps_the_model_it_replaces(
     assert kept.read_bytes() == trained.weights.read_bytes()
     assert calibration_path(kept).read_text() == calibration_path(trained.weights).read_text()
     assert old.read_bytes() != kept.read_bytes()  # the new model is in place
+
+
+def _models_in_use(out: Path, trained: TrainedRun) -> dict[str, bytes]:
+    """A folder holding a model in use and the one kept before it, each with its calibration;
+    every file's bytes by name."""
+    out.mkdir()
+    shutil.copyfile(trained.weights, out / "front_classifier.pt")
+    shutil.copyfile(trained.calibration_json, calibration_path(out / "front_classifier.pt"))
+    (out / "front_classifier_previous.pt").write_bytes(b"the model kept before")
+    (out / "front_classifier_previous_calibration.json").write_text('{"front_conf": 0.5}\n')
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_a_training_that_fails_changes_neither_model(trained: TrainedRun, tmp_path: Path) -> None:
+    before = _models_in_use(tmp_path / "models", trained)
+    # No --weights, offline: the default start cannot be had, and training stops.
+    args = ("--data", str(trained.data), "--out", str(tmp_path / "models"))
+    result = run_script("train", tmp_path, *args, *QUICK)
+    assert result.returncode == 2, result.stderr[-3000:]
+    after = {p.name: p.read_bytes() for p in (tmp_path / "models").iterdir() if p.suffix != ".log"}
+    assert after == before
+    assert "replaces is kept" not in result.stdout
+
+
+def test_a_training_stopped_by_ctrl_c_changes_neither_model(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    before = _models_in_use(tmp_path / "models", trained)
+    args = ["--data", str(trained.data), "--out", str(tmp_path / "models")]
+    args += ["--weights", str(detector_weights), *QUICK, "--epochs", "5000"]  # a long training
+    command = [sys.executable, str(REPO_ROOT / "filtering" / "train.py"), *args]
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as training:
+        assert training.stdout is not None
+        for line in training.stdout:
+            if line.startswith("training:"):
+                break
+        time.sleep(2)  # into the epochs
+        training.send_signal(signal.SIGINT)
+        _, stderr = training.communicate(timeout=120)
+    assert training.returncode == 130, stderr[-3000:]
+    assert "stopped: the training did not finish" in stderr
+    assert "Traceback" not in stderr
+    after = {p.name: p.read_bytes() for p in (tmp_path / "models").iterdir() if p.suffix != ".log"}
+    assert after == before  # the unfinished model is gone too
