@@ -7,7 +7,14 @@ import shlex
 from pathlib import Path
 
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.records import CLEAN, QUESTIONABLE, TO_LABEL, Record, rejected_as_not_front
+from filtering.records import (
+    CLEAN,
+    QUESTIONABLE,
+    REVIEW_STAGE,
+    TO_LABEL,
+    Record,
+    rejected_as_not_front,
+)
 from filtering.settings import FilterSettings
 from filtering.training.labelled import label_on_disk
 
@@ -36,13 +43,13 @@ def _label_rejections(
     final: Path, labels: Path, records: dict[str, Record], detector: str
 ) -> list[str]:
     """The classifier's rejections are where it is most often wrong: labelling those it got
-    wrong gives the next training exactly the examples it lacked. Once some are labelled, the
-    training that takes them in is the step after."""
+    wrong gives the next training exactly the examples it lacked. Once some are labelled, or a
+    review has moved crops (its corrections are labels too), the training that takes them in is
+    the step after."""
     # Rejections recorded before their crops were kept have no crop to show.
     shown = [i for i, r in records.items() if rejected_as_not_front(r) and r.get("crop")]
-    if not shown:
-        return []
     waiting = [i for i in shown if not _labelled(labels, i)]
+    reviewed = any(r.get("stage") == REVIEW_STAGE for r in records.values())
     steps = []
     if waiting:
         steps += [
@@ -51,10 +58,12 @@ def _label_rejections(
             f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
             "--sets not_front",
         ]
-    if len(waiting) < len(shown):
+    if len(waiting) < len(shown) or reviewed:
+        corrections = f" and the review's moves in {final}" if reviewed else ""
         steps += [
-            f"then train again with the labels in {labels}:",
+            f"then train again with the labels in {labels}{corrections}:",
             f"  python {script('filtering/train.py')} --data {shlex.quote(str(labels))}"
+            + (f" --reviewed {shlex.quote(str(final))}" if reviewed else "")
             + _start_from(detector),
         ]
     return steps

@@ -48,3 +48,26 @@ def test_once_some_are_labelled_the_training_follows(tmp_path: Path) -> None:
 def test_when_all_are_labelled_only_the_training_is_left(tmp_path: Path) -> None:
     steps = _steps(tmp_path, labelled=["r1", "r2", "r3"])
     assert steps[0].startswith("then train again") and len(steps) == 2
+
+
+def test_a_review_s_moves_join_the_training_as_labels(tmp_path: Path) -> None:
+    settings = FilterSettings(data=tmp_path / "data", detector=str(tmp_path / "det.pt"))
+    (tmp_path / "det.pt").write_bytes(b"weights")
+    output = f"final/{MODEL}/rejected/q1.jpg"
+    moved: Record = {"image_id": "q1", "fate": "rejected", "stage": "review",
+                     "reason": "moved_to_rejected", "output": output}  # fmt: skip
+    steps = next_steps(MODEL, settings, {"q1": moved})
+    final, labels = settings.final(MODEL), settings.data / "labels" / MODEL
+    assert len(steps) == 2
+    assert (
+        steps[0]
+        == f"then train again with the labels in {labels} and the review's moves in {final}:"
+    )
+    assert steps[1].endswith(
+        f"train.py --data {labels} --reviewed {final} --weights {tmp_path / 'det.pt'}"
+    )
+
+
+def test_a_run_without_review_moves_trains_on_the_labels_alone(tmp_path: Path) -> None:
+    steps = _steps(tmp_path, labelled=["r1", "r2", "r3"])
+    assert "--reviewed" not in steps[1]
