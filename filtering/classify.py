@@ -162,8 +162,11 @@ def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
 def describe_thresholds(settings: FilterSettings) -> str:
     """The routing a run applies, in one line for the console."""
     used = thresholds_in_use(settings)
+    first = "a crop is rejected when other is its first class"
     if used["other_conf"] == NO_THRESHOLD:
-        other = "a crop is rejected when other is its first class (no other threshold)"
+        other = f"{first} (no other threshold)"
+    elif (reject_threshold(settings) or 0) >= 1:  # no angled front has other at 1: it is off
+        other = f"{first} (the other threshold is off: {used['other_conf']})"
     else:
         other = f"an angled front is rejected at other >= {used['other_conf']}"
     return f"clean at front >= {used['front_conf']}; {other}"

@@ -17,7 +17,7 @@ from filtering.classes import VEHICLE_CLASSES
 from filtering.detector_export import load_detector, runs_as_onnx
 from filtering.precision import inference_in, uses_bfloat16
 from filtering.settings import FilterSettings
-from filtering.weights import use_threads
+from filtering.weights import first_run, use_threads
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,17 @@ class Detector:
     def from_weights(cls, settings: FilterSettings) -> Detector:
         model = load_detector(settings)
         bfloat16 = uses_bfloat16(settings.detector_precision, settings.device, settings.detector)
-        return cls(model, settings, bfloat16 and not runs_as_onnx(settings))
+        detector = cls(model, settings, bfloat16 and not runs_as_onnx(settings))
+        first_run(settings.detector, "detector", lambda: detector([Image.new("RGB", (64, 48))]))
+        return detector
+
+    def input_size(self) -> int:
+        """The size the detector really runs at: `--detector-imgsz`, unless an export fixed its
+        own (Ultralytics then takes the export's, which it knows once it has predicted)."""
+        size = getattr(getattr(self.model, "predictor", None), "imgsz", None)
+        if isinstance(size, list | tuple) and size:
+            return int(max(size))
+        return self.settings.detector_imgsz
 
     def describe(self) -> str:
         """The input size and how the detector runs, for the run's first lines."""
@@ -74,7 +84,14 @@ class Detector:
             how = "PyTorch in float32"
         else:
             how = f"PyTorch on {self.settings.device}"
-        return f"{self.settings.detector_imgsz} px, {how}"
+        if self.settings.detector_precision == "bfloat16" and not self.bfloat16:
+            how += " (--detector-precision bfloat16 applies to PyTorch on the CPU only)"
+        size, asked = self.input_size(), self.settings.detector_imgsz
+        if size != asked:
+            return (
+                f"{size} px (fixed by the export: --detector-imgsz {asked} does not apply), {how}"
+            )
+        return f"{size} px, {how}"
 
     def __call__(self, images: Sequence[Image.Image]) -> list[list[Box]]:
         """Boxes per image. Images are asked in groups of one size: Ultralytics pads a batch of

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from filtering.files import write_atomic
-from filtering.settings import FilterSettings
+from filtering.settings import RUNTIMES, FilterSettings
 from filtering.weights import WeightsError, load_yolo
-
-RUNTIMES = ("onnx", "pytorch")
 
 
 def load_detector(settings: FilterSettings) -> Any:

@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--imgsz", type=positive_int, help="input size (default: the size the model was trained at)"
     )
-    p.add_argument("--device", default="cpu", help="cpu, or a GPU: 0, cuda:0, mps")
+    p.add_argument("--device", default="cpu", help="cpu, or a GPU: 0, cuda:0, mps (default cpu)")
     return p.parse_args(argv)
 
 

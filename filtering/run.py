@@ -49,15 +49,18 @@ def _argument(setting: dataclasses.Field[Any]) -> dict[str, Any]:
     default, meta = setting.default, setting.metadata
     shown = DEFAULT_SHOWN.get(setting.name, default)
     kind = meta["kind"]
-    parse = _number(kind, meta["low"], meta["high"]) if "low" in meta else kind
+    parse = _number(kind, meta["low"], meta["high"], meta["multiple_of"]) if "low" in meta else kind
     argument = {"type": parse, "default": default, "help": f"{meta['help']} (default {shown})"}
     if meta.get("choices"):
         argument["choices"] = meta["choices"]
     return argument
 
 
-def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
-    """An argparse type: a number of `kind` from `low` to `high`, or a message naming the range."""
+def _number(
+    kind: type[int] | type[float], low: float, high: float, multiple_of: int = 1
+) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` from `low` to `high` (and a multiple of
+    `multiple_of`), or a message naming the range."""
 
     def parse(text: str) -> float:
         try:
@@ -68,6 +71,12 @@ def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[
             name = "an integer" if kind is int else "a number"
             upper = "" if high == math.inf else f" and <= {high:g}"
             raise argparse.ArgumentTypeError(f"must be {name} >= {low:g}{upper}, got {text!r}")
+        if multiple_of > 1 and value % multiple_of:
+            below = max(int(low), int(value) // multiple_of * multiple_of)
+            raise argparse.ArgumentTypeError(
+                f"must be a multiple of {multiple_of}, got {text!r} "
+                f"(the nearest: {below} or {below + multiple_of})"
+            )
         return value
 
     return parse

@@ -26,15 +26,18 @@ from typing import Any
 from filtering.classes import DEFAULT_CLASSIFIER
 from filtering.precision import PRECISIONS
 
+# How a `.pt` detector can run on the CPU (filtering/detector_export.py).
+RUNTIMES = ("onnx", "pytorch")
 # What Ultralytics downloads by itself on a user's machine; any local path works too.
 DEFAULT_DETECTOR = "yolov8n.pt"
 
 
-def number(default: float | None, low: float, high: float, help: str) -> Any:
+def number(default: float | None, low: float, high: float, help: str, multiple_of: int = 1) -> Any:
     """A numeric setting: its default, the range an option accepts, and what it does. An int
-    default makes an int setting; a float or None (decided later) a float one."""
+    default makes an int setting; a float or None (decided later) a float one. An int setting
+    can be held to multiples of a number."""
     kind = int if isinstance(default, int) else float
-    meta = {"kind": kind, "low": low, "high": high, "help": help}
+    meta = {"kind": kind, "low": low, "high": high, "help": help, "multiple_of": multiple_of}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -53,7 +56,9 @@ class FilterSettings:
     # onnx: on the CPU a `.pt` detector runs as an ONNX export of itself, made once per weights
     # file and input size, deciding alike. Not the default: on a quiet 2-core machine PyTorch
     # detected faster (20.4 against 18.7 images/s at 416; figures in README).
-    detector_runtime: str = text("pytorch", "CPU runtime of a .pt detector: pytorch or onnx")
+    detector_runtime: str = text(
+        "pytorch", "CPU runtime of a .pt detector: pytorch or onnx", choices=RUNTIMES
+    )
     # auto: bfloat16 where the CPU computes it in hardware (AMX), float32 elsewhere; see
     # filtering/precision.py. A GPU and an exported detector run as their runtime does.
     detector_precision: str = text(
@@ -84,7 +89,8 @@ class FilterSettings:
     )
     # Chosen by benchmarks/filtering.py: close fronts that fill the photo are found at 416 and
     # missed at 640, in under half the time.
-    detector_imgsz: int = number(416, 32, math.inf, "detector input size")
+    # A multiple of the network's largest stride: Ultralytics would round any other size up.
+    detector_imgsz: int = number(416, 32, math.inf, "detector input size", multiple_of=32)
     # The car must cover this share of the photo: smaller ones are cars in the background. On
     # the real street photos the smallest main car of a whole-car photo covers 0.059.
     min_box_area: float = number(0.05, 0, 1, "smallest vehicle box, as a share of the photo's area")

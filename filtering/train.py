@@ -72,7 +72,11 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
         help=f"folder for the weights and report (default {DEFAULTS.out})",
     )
     p.add_argument("--weights", help=f"starting weights (default {DEFAULT_START})")
-    p.add_argument("--device", default=DEFAULTS.device, help="cpu, or a GPU: 0, cuda:0, mps")
+    p.add_argument(
+        "--device",
+        default=DEFAULTS.device,
+        help=f"cpu, or a GPU: 0, cuda:0, mps (default {DEFAULTS.device})",
+    )
     for name, kind, text in _OPTIONS:
         default = getattr(DEFAULTS, name)
         flag = f"--{name.replace('_', '-')}"

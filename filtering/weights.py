@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class WeightsError(Exception):
@@ -28,7 +33,7 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
-        reason = str(exc).strip().lstrip("❌").strip() or type(exc).__name__
+        reason = _reason(exc)
         hint = ""
         if not path.exists():  # a download that failed: offline, or a name Ultralytics lacks
             hint = f"; without a network, name a weights file on disk with --{what} FILE"
@@ -36,6 +41,36 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     if model.task != task:
         raise WeightsError(f"{what} weights {name} are a {model.task} model, not a {task} model")
     return model
+
+
+def first_run(weights: str | Path, what: str, predict: Callable[[], T]) -> T:
+    """`predict()`, a first prediction made before any work, with the runtime's loading lines off
+    the console. Ultralytics opens an export's runtime only at its first prediction: weights that
+    load but cannot run (a broken export) are named here, not in the middle of a run."""
+    try:
+        with _ultralytics_quiet():
+            return predict()
+    except Exception as exc:  # the runtimes raise many kinds; all mean "unusable"
+        raise WeightsError(f"{what} weights {weights} cannot be run: {_reason(exc)}") from exc
+
+
+@contextlib.contextmanager
+def _ultralytics_quiet() -> Iterator[None]:
+    logger = logging.getLogger("ultralytics")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _reason(exc: Exception) -> str:
+    """An Ultralytics error's own words, without its "ERROR ❌" prefix."""
+    text = str(exc).strip()
+    for prefix in ("ERROR", "❌️", "❌"):
+        text = text.removeprefix(prefix).strip()
+    return text or type(exc).__name__
 
 
 def _check_format(name: str, what: str) -> None:

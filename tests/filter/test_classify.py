@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from filtering.classify import Classifier, Verdict, _verdict, flip_averaged, route
+from filtering.classify import (
+    Classifier,
+    Verdict,
+    _verdict,
+    describe_thresholds,
+    flip_averaged,
+    route,
+)
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
@@ -165,3 +172,18 @@ def test_shrinking_first_gives_the_verdicts_of_the_whole_crops(tiny_classifier: 
     expected = [_verdict(a, b) for a, b in zip(results[:n], results[n:], strict=True)]
     assert flip_averaged(model, crops, 64, "cpu") == expected
     assert len(crops) >= 20 and all(min(crop.size) > 64 for crop in crops)  # all were shrunk
+
+
+@pytest.mark.parametrize(
+    ("other_conf", "said"),
+    [
+        (None, "a crop is rejected when other is its first class (no other threshold)"),
+        (0.3, "an angled front is rejected at other >= 0.3 (given)"),
+        (1.0, "a crop is rejected when other is its first class (the other threshold is off: 1 "),
+    ],
+)
+def test_the_run_says_which_other_threshold_it_applies(
+    tmp_path: Path, other_conf: float | None, said: str
+) -> None:
+    settings = FilterSettings(classifier=tmp_path / "front_classifier.pt", other_conf=other_conf)
+    assert said in describe_thresholds(settings)

@@ -83,6 +83,18 @@ def test_every_model_folder_or_the_chosen_ones(
         ("one", ["--front-conf", "2"], "argument --front-conf: must be a number >= 0 and <= 1"),
         ("one", ["--jpeg-quality", "500"], "--jpeg-quality: must be an integer >= 1 and <= 100"),
         ("one", ["--near-duplicate-distance", "x"], "--near-duplicate-distance: must be an"),
+        (
+            "one",
+            ["--detector-imgsz", "400"],
+            "--detector-imgsz: must be a multiple of 32, got '400' (the nearest: 384 or 416)",
+        ),
+        ("one", ["--detector-runtime", "tensorrt"], "--detector-runtime: invalid choice"),
+        # Ultralytics opens an export only at its first prediction: that must come before work.
+        (
+            "broken_export",
+            ["--detector", "weights/broken.onnx"],
+            "detector weights weights/broken.onnx cannot be run: ",
+        ),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
@@ -95,8 +107,11 @@ def test_bad_input_is_named_and_nothing_is_written(
 ) -> None:
     if setup == "empty_raw":
         (tmp_path / "data" / "raw").mkdir(parents=True)
-    elif setup == "one":
+    elif setup in ("one", "broken_export"):
         _tiny_raw(tmp_path / "data", "one", bus_photo)
+    if setup == "broken_export":
+        (tmp_path / "weights").mkdir()
+        (tmp_path / "weights" / "broken.onnx").write_bytes(b"not a model, cut short")
     args = [str(detector_weights) if a == "DETECTOR" else a for a in args]
     done = run_filtering(tmp_path, "--detector", str(detector_weights), *args)
     assert done.returncode == 2
@@ -148,3 +163,17 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     given = run_filtering(tmp_path, "--detector", str(detector_weights), "--other-conf", "0.3")
     assert "nothing new to process: --front-conf and --other-conf apply to photos" in given.stdout
     assert "an angled front is rejected at other >= 0.3 (given)" in given.stdout
+
+
+def test_an_export_of_fixed_size_is_said_to_run_at_it_and_quietly(
+    tmp_path: Path, bus_photo: Path, onnx_detector_weights: Path
+) -> None:
+    _tiny_raw(tmp_path / "data", "one", bus_photo)
+    done = run_filtering(tmp_path, "--detector", str(onnx_detector_weights))
+    assert done.returncode == 0, done.stderr[-2000:]
+    first = done.stdout.splitlines()[0]
+    assert first == (
+        f"detector {onnx_detector_weights}: 640 px (fixed by the export: --detector-imgsz 416 "
+        "does not apply), ONNX Runtime"
+    )
+    assert "for ONNX Runtime inference" not in done.stdout + done.stderr
