@@ -136,6 +136,10 @@ def run(settings: TrainSettings) -> int:
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {settings.weights_path}")
     print(f"next, filter with it: {_filter_command(settings.weights_path, trained.detector)}")
+    print(
+        "  it sorts the photos not decided yet and the crops waiting in to_label/; photos already "
+        'in a set keep it (README, "Sorting again": to sort them anew with this model)'
+    )
     return 0
 
 

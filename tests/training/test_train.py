@@ -109,8 +109,9 @@ def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
 
 def test_training_ends_with_the_command_that_filters_with_it(trained: TrainedRun) -> None:
     # Written elsewhere than models/, where run.py looks by default: the command names it.
-    last = trained.result.stdout.strip().splitlines()[-1]
+    last, note = trained.result.stdout.strip().splitlines()[-2:]
     assert last.startswith("next, filter with it: python ")
+    assert "photos already in a set keep it" in note and "Sorting again" in note
     # Trained from the detector's backbone: the command filters with that detector too.
     assert last.endswith(f"--classifier {trained.weights}")
     assert "filtering/run.py --detector " in last
