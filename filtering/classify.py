@@ -14,7 +14,7 @@ from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, NOT_FRONT
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
-from filtering.weights import WeightsError, load_yolo, use_threads
+from filtering.weights import WeightsError, first_run, load_yolo, use_threads
 
 if TYPE_CHECKING:
     from ultralytics import YOLO
@@ -46,13 +46,18 @@ class Classifier:
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Classifier:
         model = load_yolo(settings.classifier, "classify", "classifier")
+        classifier = cls(model, settings)
+        # First: an export's class names are read from the runtime, which opens only here.
+        first_run(
+            settings.classifier, "classifier", lambda: classifier([Image.new("RGB", (64, 48))])
+        )
         missing = set(CLASSIFIER_CLASSES) - set(model.names.values())
         if missing:
             raise WeightsError(
                 f"classifier weights {settings.classifier} lack the classes {sorted(missing)} "
                 f"(they have {sorted(model.names.values())})"
             )
-        return cls(model, settings)
+        return classifier
 
     def __call__(self, crops: Sequence[Image.Image]) -> list[Verdict]:
         use_threads(self.settings.threads)

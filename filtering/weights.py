@@ -51,7 +51,8 @@ def first_run(weights: str | Path, what: str, predict: Callable[[], T]) -> T:
         with _ultralytics_quiet():
             return predict()
     except Exception as exc:  # the runtimes raise many kinds; all mean "unusable"
-        raise WeightsError(f"{what} weights {weights} cannot be run: {_reason(exc)}") from exc
+        first_line = _reason(exc).splitlines()[0]  # the rest is the runtime's advice
+        raise WeightsError(f"{what} weights {weights} cannot be run: {first_line}") from exc
 
 
 @contextlib.contextmanager

@@ -95,6 +95,11 @@ def test_every_model_folder_or_the_chosen_ones(
             ["--detector", "weights/broken.onnx"],
             "detector weights weights/broken.onnx cannot be run: ",
         ),
+        (
+            "broken_export",
+            ["--classifier", "weights/broken.onnx"],
+            "classifier weights weights/broken.onnx cannot be run: ",
+        ),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
