@@ -61,3 +61,12 @@ def test_the_run_says_how_the_detector_runs(
 ) -> None:
     settings = FilterSettings(detector=detector, detector_runtime=runtime, device=device)
     assert Detector(_NoModel(), settings, bfloat16).describe() == said
+
+
+def test_bfloat16_asked_of_a_runtime_that_cannot_take_it_is_said_not_to_apply() -> None:
+    settings = FilterSettings(
+        detector="yolov8n.pt", detector_runtime="onnx", detector_precision="bfloat16"
+    )
+    assert Detector(_NoModel(), settings, False).describe() == (
+        "416 px, ONNX Runtime (--detector-precision bfloat16 applies to PyTorch on the CPU only)"
+    )
