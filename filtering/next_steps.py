@@ -82,8 +82,13 @@ def _start_from(detector: str) -> str:
 
 def script(name: str) -> str:
     """A script of this repository as the user can type it from where they ran this one."""
+    return shlex.quote(script_path(name))
+
+
+def script_path(name: str) -> str:
+    """`script`'s path, unquoted, for a command that is quoted as a whole."""
     path = REPOSITORY / name
     try:
-        return shlex.quote(path.relative_to(Path.cwd()).as_posix())
+        return path.relative_to(Path.cwd()).as_posix()
     except ValueError:
-        return shlex.quote(str(path))
+        return str(path)

@@ -33,7 +33,7 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
-        reason = _reason(exc)
+        reason = error_reason(exc)
         hint = ""
         if not path.exists():  # a download that failed: offline, or a name Ultralytics lacks
             hint = f"; without a network, name a weights file on disk with --{what} FILE"
@@ -51,8 +51,7 @@ def first_run(weights: str | Path, what: str, predict: Callable[[], T]) -> T:
         with _ultralytics_quiet():
             return predict()
     except Exception as exc:  # the runtimes raise many kinds; all mean "unusable"
-        first_line = _reason(exc).splitlines()[0]  # the rest is the runtime's advice
-        raise WeightsError(f"{what} weights {weights} cannot be run: {first_line}") from exc
+        raise WeightsError(f"{what} weights {weights} cannot be run: {error_reason(exc)}") from exc
 
 
 @contextlib.contextmanager
@@ -66,12 +65,13 @@ def _ultralytics_quiet() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _reason(exc: Exception) -> str:
-    """An Ultralytics error's own words, without its "ERROR ❌" prefix."""
+def error_reason(exc: Exception) -> str:
+    """An Ultralytics error's first line, without its "ERROR ❌" prefix: the lines after it are
+    advice for its own command line."""
     text = str(exc).strip()
     for prefix in ("ERROR", "❌️", "❌"):
         text = text.removeprefix(prefix).strip()
-    return text or type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_format(name: str, what: str) -> None:

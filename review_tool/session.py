@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.next_steps import script_path
 from filtering.records import RECORDS_NAME, skipped_lines
 from review_tool import folder as fs
 from review_tool.decisions import LABEL, REVIEW, REVIEW_TARGETS, Decisions, Entry, Group
@@ -270,7 +271,7 @@ class ReviewSession:
         pending = len(self.planned_moves()) if self.kind == REVIEW else 0
         if not pending:
             return ""
-        command = ["python", "review_tool/app.py", str(self.folder), "--apply"]
+        command = ["python", script_path("review_tool/app.py"), str(self.folder), "--apply"]
         if self.config.sets != SessionConfig.sets:
             command[3:3] = ["--sets", ",".join(self.config.sets)]
         decisions = "1 decision is" if pending == 1 else f"{pending:,} decisions are"

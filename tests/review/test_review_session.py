@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -306,3 +307,15 @@ def test_unapplied_notice_counts_pending_moves_and_keeps_the_sets(
     )
     session.apply()
     assert session.unapplied_notice() == ""
+
+
+def test_the_unapplied_notice_s_command_runs_from_where_the_tool_was_started(
+    make_final: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_final(SPEC)
+    session = open_session(folder)
+    session.decide(["c1"], "questionable")
+    monkeypatch.chdir(tmp_path)  # not the repository: the script's path must say where it is
+    command = session.unapplied_notice().split("apply with: ")[1]
+    script = Path(shlex.split(command)[1])
+    assert (tmp_path / script).is_file()

@@ -91,6 +91,7 @@ def test_starting_weights_that_cannot_be_used(
     (tmp_path / name).write_text(content)
     err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / name))
     assert f"starting weights {tmp_path / name} {message}" in err
+    assert len(err.strip().splitlines()) == 1  # the one line, without Ultralytics' advice
 
 
 def test_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
