@@ -146,7 +146,10 @@ NO_THRESHOLD = "none"  # how `thresholds_in_use` shows an `other` threshold that
 
 def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
     """`front_conf` and `other_conf` as a run applies them, each with where it comes from."""
-    stored = read_stored(settings.classifier)
+    return _in_use(settings, read_stored(settings.classifier))
+
+
+def _in_use(settings: FilterSettings, stored: Stored) -> dict[str, str]:
     calibrated = f"the calibration of {settings.classifier.name}"
     if settings.front_conf is not None:
         front_from = "given"
@@ -166,11 +169,12 @@ def thresholds_in_use(settings: FilterSettings) -> dict[str, str]:
 
 def describe_thresholds(settings: FilterSettings) -> str:
     """The routing a run applies, in one line for the console."""
-    used = thresholds_in_use(settings)
+    stored = read_stored(settings.classifier)
+    used = _in_use(settings, stored)
     first = "a crop is rejected when other is its first class"
     if used["other_conf"] == NO_THRESHOLD:
         other = f"{first} (no other threshold)"
-    elif (reject_threshold(settings) or 0) >= 1:  # no angled front has other at 1: it is off
+    elif (_reject(settings, stored) or 0) >= 1:  # no angled front has other at 1: it is off
         other = f"{first} (the other threshold is off: {used['other_conf']})"
     else:
         other = f"an angled front is rejected at other >= {used['other_conf']}"

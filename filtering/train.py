@@ -31,6 +31,7 @@ from filtering.training.calibration import (
     with_other_threshold,
 )
 from filtering.training.cli import (
+    TrainingStopped,
     add_reviews_aloud,
     at_least_two,
     fraction,
@@ -120,8 +121,10 @@ def run(settings: TrainSettings) -> int:
         with output_to(settings.log_path) as console:
             progress = Progress(console, _runs(settings) * settings.epochs)
             trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
-    except BaseException:  # a failure or Ctrl-C: the unfinished model goes, nothing else changes
+    except BaseException as failure:  # the unfinished model goes, nothing else changes
         settings.staged_weights_path.unlink(missing_ok=True)
+        if isinstance(failure, KeyboardInterrupt):
+            raise TrainingStopped from None
         raise
     progress.finish()
     print(f"starting weights: {trained.start}")

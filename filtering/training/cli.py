@@ -53,20 +53,26 @@ def fraction(text: str) -> float:
     return value
 
 
+class TrainingStopped(Exception):
+    """Ctrl-C while a training ran: nothing it would have replaced has changed."""
+
+    def __str__(self) -> str:
+        return (
+            "stopped: the training did not finish; the model in use and the one kept before it "
+            "are as they were"
+        )
+
+
 def guarded(main: Callable[[], int]) -> int:
     """Run `main`; bad data or weights end with the message and exit code 2, Ctrl-C with a line
-    saying what was left as it was and exit code 130, neither with a traceback."""
+    saying so and exit code 130, neither with a traceback."""
     try:
         return main()
     except (DataError, WeightsError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "\nstopped: the training did not finish; the model in use and the one kept before it "
-            "are as they were",
-            file=sys.stderr,
-        )
+    except (TrainingStopped, KeyboardInterrupt) as stop:
+        print(f"\n{str(stop) or 'stopped'}", file=sys.stderr)
         return INTERRUPTED
 
 

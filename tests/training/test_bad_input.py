@@ -155,3 +155,21 @@ def test_each_kind_of_bad_input_ends_the_command_with_its_name(
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert named in result.stderr.strip().splitlines()[-1]
+
+
+def test_ctrl_c_outside_a_training_says_only_that_it_stopped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from filtering.arguments import INTERRUPTED
+    from filtering.training.cli import TrainingStopped, guarded
+
+    def stopped_by(signal: BaseException) -> str:
+        def main() -> int:
+            raise signal
+
+        assert guarded(main) == INTERRUPTED
+        return capsys.readouterr().err.strip()
+
+    # evaluate.py shares the guard: its Ctrl-C must not speak of a training.
+    assert stopped_by(KeyboardInterrupt()) == "stopped"
+    assert stopped_by(TrainingStopped()).startswith("stopped: the training did not finish")
