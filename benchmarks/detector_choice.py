@@ -1,14 +1,14 @@
 """Benchmark: the detector's input size and runtime, chosen by what the detect stage decides.
 
 For each input size (320, 416, 480, 640) and runtime (PyTorch `.pt` in float32 and in bfloat16
-(`--detector-precision`); ONNX Runtime with the float
-export filtering itself makes from the `.pt`, one per size; the shipped int8 ONNX model, whose
-input is fixed at 640; OpenVINO where the package is installed), a fresh process decodes the
-photos, runs the detector in batches and applies the stage's rules (`main_vehicle`,
-`framing_doubts`). It reports images per second (detection and the whole), its peak memory,
-whether PyTorch was loaded, and, per view, against 640/PyTorch: crops made, crops lost and
-gained, kept boxes under 0.9 IoU with the 640 box, reasons changed. The reference, 640/PyTorch,
-runs in float32: the detector as it ran before 416 px and bfloat16 were chosen.
+(`--detector-precision`); ONNX Runtime with the float export filtering itself makes from the
+`.pt`, one per size, and its int8 copy (the default runtime); the shipped int8 ONNX model
+(dynamically quantised), whose input is fixed at 640; OpenVINO where the package is installed),
+a fresh process decodes the photos, runs the detector in batches and applies the stage's rules
+(`main_vehicle`, `framing_doubts`). It reports images per second (detection and the whole), its
+peak memory, whether PyTorch was loaded, and, per view, against 640/PyTorch: crops made, crops
+lost and gained, kept boxes under 0.9 IoU with the 640 box, reasons changed. The reference,
+640/PyTorch, runs in float32: the detector as it ran before 416 px, bfloat16 and int8 were chosen.
 
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
 """
@@ -38,6 +38,7 @@ def variants(pt: Path, int8: Path | None, work: Path) -> dict[str, Variant]:
     """Name -> the settings of each run. The float ONNX exports are filtering's own
     (`detector_export.onnx_export`), made here beforehand so that no run times an export."""
     from filtering.detector_export import onnx_export
+    from filtering.quantize import int8_export
 
     found: dict[str, Variant] = {}
     for size in SIZES:
@@ -52,8 +53,11 @@ def variants(pt: Path, int8: Path | None, work: Path) -> dict[str, Variant]:
     for size in SIZES:
         exported = onnx_export(pt, size, work / "exports")
         found[f"onnx float {size}"] = {"detector": str(exported), "imgsz": size}
+    for size in SIZES:
+        exported = int8_export(onnx_export(pt, size, work / "exports"), size)
+        found[f"onnx int8 {size}"] = {"detector": str(exported), "imgsz": size}
     if int8 and int8.is_file():
-        found["onnx int8 640"] = {"detector": str(int8), "imgsz": 640}  # its input is fixed
+        found["shipped int8 640"] = {"detector": str(int8), "imgsz": 640}  # its input is fixed
     for size in SIZES:
         folder = export_openvino(pt, size, work)
         if folder:

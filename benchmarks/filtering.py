@@ -16,8 +16,8 @@ of `--photos` and on generated scenes (benchmarks/detector_choice.py).
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
-        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416] [--rounds 3]
-        [--against DIR]
+        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416,onnx-int8:416]
+        [--rounds 3] [--against DIR]
 
 With `--whole`, the whole run per detector input size and runtime on the real photos and scenes
 (benchmarks/whole_run.py).
@@ -209,7 +209,10 @@ def main() -> None:
     p.add_argument("--memory-real", default="", help="image counts run with the real models too")
     p.add_argument("--size", default="1280x960", help="generated photos' size, WxH")
     p.add_argument("--whole", action="store_true", help="whole runs per input size and runtime")
-    p.add_argument("--whole-variants", default="pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416")
+    p.add_argument(
+        "--whole-variants",
+        default="pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416,onnx-int8:416",
+    )
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --whole")
     p.add_argument("--against", type=Path, help="--whole: time this checkout's run.py beside ours")
     args = p.parse_args()

@@ -9,13 +9,15 @@ rounds with each step's seconds, the ratio of its time per image to 640/PyTorch'
 photos of each view ended, so that a faster variant can be seen to keep the same fronts.
 
     python benchmarks/filtering.py --whole [--photos ../shared/photos] [--scenes 60]
-        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416] [--rounds 3]
+        [--whole-variants pytorch:640,pytorch:416,pytorch-bf16:416,onnx:416,onnx-int8:416]
+        [--rounds 3]
         [--against ../scars-at-an-earlier-commit]
 
 A variant is `runtime:size`, or `runtime:size:batch` for another `--batch` than the default. The
 runtime is `pytorch` (float32), `pytorch-bf16` (PyTorch in bfloat16: `--detector-precision
-bfloat16`) or `onnx`; the reference is 640 px PyTorch in float32, the detector as it ran before
-416 px and bfloat16 were chosen.
+bfloat16`), `onnx` (the float export) or `onnx-int8` (its int8 copy, the default); the
+reference is 640 px PyTorch in float32, the detector as it ran before 416 px, bfloat16 and int8
+were chosen.
 
 `--against DIR` also times, in each round, `python filtering/run.py` as a whole process with its
 own defaults, of this checkout and of the checkout DIR (an earlier commit, say), on the same

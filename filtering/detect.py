@@ -14,9 +14,9 @@ from typing import Any, Protocol
 from PIL import Image
 
 from filtering.classes import VEHICLE_CLASSES
-from filtering.detector_export import load_detector, runs_as_onnx
+from filtering.detector_export import load_detector, runs_as_onnx, without_spinning
 from filtering.precision import inference_in, uses_bfloat16
-from filtering.settings import FilterSettings
+from filtering.settings import INT8, FilterSettings
 from filtering.weights import first_run, use_threads
 
 
@@ -61,6 +61,7 @@ class Detector:
         bfloat16 = uses_bfloat16(settings.detector_precision, settings.device, settings.detector)
         detector = cls(model, settings, bfloat16 and not runs_as_onnx(settings))
         first_run(settings.detector, "detector", lambda: detector([Image.new("RGB", (64, 48))]))
+        without_spinning(model)
         return detector
 
     def input_size(self) -> int:
@@ -74,7 +75,9 @@ class Detector:
     def describe(self) -> str:
         """The input size and how the detector runs, for the run's first lines."""
         suffix = PurePath(self.settings.detector).suffix
-        if runs_as_onnx(self.settings) or suffix == ".onnx":
+        if runs_as_onnx(self.settings) and self.settings.detector_runtime == INT8:
+            how = "ONNX Runtime in int8"
+        elif runs_as_onnx(self.settings) or suffix == ".onnx":
             how = "ONNX Runtime"
         elif suffix != ".pt":
             how = "the runtime of its export"
@@ -85,7 +88,8 @@ class Detector:
         else:
             how = f"PyTorch on {self.settings.device}"
         if self.settings.detector_precision == "bfloat16" and not self.bfloat16:
-            how += " (--detector-precision bfloat16 applies to PyTorch on the CPU only)"
+            how += " (--detector-precision bfloat16 applies to PyTorch on the CPU only"
+            how += ": with --detector-runtime pytorch)" if runs_as_onnx(self.settings) else ")"
         size, asked = self.input_size(), self.settings.detector_imgsz
         if size != asked:
             return (

@@ -1,11 +1,12 @@
-"""The detector's runtime: on the CPU a `.pt` detector can run as an ONNX export of itself
-(`--detector-runtime onnx`; the default is PyTorch, see README "Choosing the detector").
+"""The detector's runtime: on the CPU a `.pt` detector runs as an ONNX export of itself, in int8
+by default (`--detector-runtime onnx-int8`; `onnx` for float, `pytorch` for the weights as given;
+see README "Choosing the detector").
 
 The export decides as PyTorch does: it is dynamic, so photos are padded as PyTorch pads them. It
 is made once per weights file and input size with Ultralytics' own exporter, offline (no graph
 simplifier, which it would try to install), and kept in `export_cache` under a name holding the
-weights' content hash: new weights under the same name get a new export. A GPU (`--device 0`)
-keeps PyTorch as given.
+weights' content hash: new weights under the same name get a new export. The int8 copy is made
+from it (filtering/quantize.py) and kept beside it. A GPU (`--device 0`) keeps PyTorch as given.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from filtering.files import write_atomic
-from filtering.settings import RUNTIMES, FilterSettings
+from filtering.quantize import int8_export
+from filtering.settings import INT8, ONNX_RUNTIMES, RUNTIMES, FilterSettings
 from filtering.weights import WeightsError, load_yolo
 
 
@@ -28,21 +30,44 @@ def load_detector(settings: FilterSettings) -> Any:
     """The YOLO detector of `settings`, as the runtime it runs fastest in on its device."""
     if settings.detector_runtime not in RUNTIMES:
         raise WeightsError(
-            f"unknown --detector-runtime {settings.detector_runtime!r}: use onnx or pytorch"
+            f"unknown --detector-runtime {settings.detector_runtime!r}: use {', '.join(RUNTIMES)}"
         )
     if not runs_as_onnx(settings):
         return load_yolo(settings.detector, "detect", "detector")
     pt = _weights_file(settings.detector)
-    return load_yolo(
-        onnx_export(pt, settings.detector_imgsz, settings.export_cache), "detect", "detector"
-    )
+    export = onnx_export(pt, settings.detector_imgsz, settings.export_cache)
+    if settings.detector_runtime == INT8:
+        export = int8_export(export, settings.detector_imgsz)
+    return load_yolo(export, "detect", "detector")
 
 
 def runs_as_onnx(settings: FilterSettings) -> bool:
-    """A `.pt` detector on the CPU with the ONNX runtime chosen."""
+    """A `.pt` detector on the CPU with an ONNX runtime chosen."""
     on_cpu = settings.device.strip().lower() == "cpu"
     is_pt = Path(settings.detector).suffix == ".pt"
-    return on_cpu and is_pt and settings.detector_runtime == "onnx"
+    return on_cpu and is_pt and settings.detector_runtime in ONNX_RUNTIMES
+
+
+def without_spinning(model: Any) -> None:
+    """Rebuild an ONNX Runtime session of `model` so that its threads sleep between runs.
+
+    By default they spin for a while after each batch, waiting for more: on 2 cores that takes
+    the cores from the decoding threads and from the classifier, which run between the batches
+    (the whole run took 1.12 times as long with the int8 detector, README "Choosing the
+    detector"). A PyTorch model has no session and is left as it is. Call after a first
+    prediction: Ultralytics opens the session only then.
+    """
+    import onnxruntime
+
+    backend = getattr(getattr(getattr(model, "predictor", None), "model", None), "backend", None)
+    session = getattr(backend, "session", None)
+    if not isinstance(session, onnxruntime.InferenceSession):
+        return
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    backend.session = onnxruntime.InferenceSession(  # type: ignore[union-attr]
+        session._model_path, options, providers=session.get_providers()
+    )
 
 
 def onnx_export(pt: Path, imgsz: int, cache: Path) -> Path:

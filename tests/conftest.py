@@ -7,13 +7,21 @@ Ultralytics, which downloads `yolov8n.pt` on a user's machine.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Set before any test imports ultralytics, so that it never tries to fetch anything.
 os.environ.setdefault("YOLO_OFFLINE", "1")
+# Set before any test imports filtering, and inherited by every run.py a test starts: the
+# detector's exports are made once for the whole session, in a folder of its own, never in the
+# user's cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scars-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"

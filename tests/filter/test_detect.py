@@ -1,4 +1,5 @@
-"""Stage 2 with the real detectors: the float `.pt` and the int8 ONNX Runtime model."""
+"""Stage 2 with the real detectors: the float `.pt` as it runs by default (its int8 export) and
+as given, and the shipped int8 ONNX Runtime model."""
 
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ from tests.filter.scenes import bus_scene, empty_scene
 SETTINGS = FilterSettings()
 
 
-@pytest.fixture(scope="module", params=["pt", "onnx"])
+@pytest.fixture(scope="module", params=["onnx-int8", "pytorch", "shipped onnx"])
 def detector(
     request: pytest.FixtureRequest, detector_weights: Path, onnx_detector_weights: Path
 ) -> Detector:
-    weights = detector_weights if request.param == "pt" else onnx_detector_weights
-    return Detector.from_weights(FilterSettings(detector=str(weights)))
+    """The `.pt` as it runs by default (its int8 export) and as given, and the shipped export."""
+    if request.param == "shipped onnx":
+        return Detector.from_weights(FilterSettings(detector=str(onnx_detector_weights)))
+    settings = FilterSettings(detector=str(detector_weights), detector_runtime=request.param)
+    return Detector.from_weights(settings)
 
 
 def test_the_bus_is_found_and_cropped_whole(detector: Detector, bus_photo: Path) -> None:
@@ -66,7 +70,9 @@ def test_the_original_photo_touching_the_frame_is_kept(detector: Detector, bus_p
 
 def test_a_small_vehicle_in_a_large_photo_is_too_small(detector: Detector, bus_photo: Path) -> None:
     photo = Image.new("RGB", (2000, 1600), (100, 100, 100))
-    photo.paste(Image.open(bus_photo).resize((300, 400)), (800, 600))
+    # 0.045 of the photo, under --min-box-area; found at 0.38 in int8 (at 300x400 it is 0.18,
+    # under --detector-conf, where PyTorch's float32 finds it at 0.27).
+    photo.paste(Image.open(bus_photo).resize((330, 440)), (800, 600))
     [boxes] = detector([photo])
     with pytest.raises(NoVehicle) as small:
         main_vehicle(boxes, photo.size, SETTINGS)

@@ -51,6 +51,9 @@ class _NoModel:
         ("yolov8n.pt", "pytorch", "cpu", True, "416 px, PyTorch in bfloat16"),
         ("yolov8n.pt", "pytorch", "cpu", False, "416 px, PyTorch in float32"),
         ("yolov8n.pt", "onnx", "cpu", False, "416 px, ONNX Runtime"),
+        ("yolov8n.pt", "onnx-int8", "cpu", False, "416 px, ONNX Runtime in int8"),
+        ("yolov8n.pt", "onnx-int8", "0", False, "416 px, PyTorch on 0"),  # a GPU runs it as given
+        ("yolov8n.onnx", "onnx-int8", "cpu", False, "416 px, ONNX Runtime"),  # as given too
         ("yolov8n.onnx", "pytorch", "cpu", False, "416 px, ONNX Runtime"),
         ("yolov8n_openvino_model", "pytorch", "cpu", False, "416 px, the runtime of its export"),
         ("yolov8n.pt", "pytorch", "0", False, "416 px, PyTorch on 0"),
@@ -63,10 +66,33 @@ def test_the_run_says_how_the_detector_runs(
     assert Detector(_NoModel(), settings, bfloat16).describe() == said
 
 
-def test_bfloat16_asked_of_a_runtime_that_cannot_take_it_is_said_not_to_apply() -> None:
+@pytest.mark.parametrize(
+    ("detector", "runtime", "said"),
+    [
+        (
+            "yolov8n.pt",
+            "onnx",
+            "416 px, ONNX Runtime (--detector-precision bfloat16 applies to PyTorch on the CPU "
+            "only: with --detector-runtime pytorch)",
+        ),
+        (
+            "yolov8n.pt",
+            "onnx-int8",
+            "416 px, ONNX Runtime in int8 (--detector-precision bfloat16 applies to PyTorch on "
+            "the CPU only: with --detector-runtime pytorch)",
+        ),
+        (
+            "yolov8n.onnx",
+            "pytorch",
+            "416 px, ONNX Runtime (--detector-precision bfloat16 applies to PyTorch on the CPU "
+            "only)",
+        ),
+    ],
+)
+def test_bfloat16_asked_of_a_runtime_that_cannot_take_it_is_said_not_to_apply(
+    detector: str, runtime: str, said: str
+) -> None:
     settings = FilterSettings(
-        detector="yolov8n.pt", detector_runtime="onnx", detector_precision="bfloat16"
+        detector=detector, detector_runtime=runtime, detector_precision="bfloat16"
     )
-    assert Detector(_NoModel(), settings, False).describe() == (
-        "416 px, ONNX Runtime (--detector-precision bfloat16 applies to PyTorch on the CPU only)"
-    )
+    assert Detector(_NoModel(), settings, False).describe() == said
