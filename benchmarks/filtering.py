@@ -11,7 +11,7 @@ With `--detectors`, it compares instead the detector's input sizes and runtimes 
 of `--photos` and on generated scenes (benchmarks/detector_choice.py).
 
     python benchmarks/filtering.py [--images 2000] [--small 500] [--detector yolov8n.pt]
-        [--runtimes onnx,pytorch] [--size 1280x960]
+        [--runtimes onnx-int8,onnx,pytorch] [--size 1280x960]
     python benchmarks/filtering.py --memory 1000,10000 [--memory-real 1000] [--size 640x480]
     python benchmarks/filtering.py --detectors [--photos ../shared/photos] [--scenes 60]
     python benchmarks/filtering.py --decoding [--photos ../shared/photos] [--scenes 60]
@@ -197,7 +197,9 @@ def main() -> None:
     default_detector = str(SHARED_DETECTOR) if SHARED_DETECTOR.exists() else "yolov8n.pt"
     p.add_argument("--detector", default=default_detector)
     p.add_argument("--classifier", default="")
-    p.add_argument("--runtimes", default="onnx,pytorch", help="detector runtimes of the runs")
+    p.add_argument(
+        "--runtimes", default="onnx-int8,onnx,pytorch", help="detector runtimes of the runs"
+    )
     p.add_argument("--child", choices=[*CHILDREN], help=argparse.SUPPRESS)
     p.add_argument("--runtime", default="onnx", help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)

@@ -86,7 +86,8 @@ def raw_folder(bus_photo: Path, raw: Path) -> None:
     ImageOps.mirror(bus_scene(bus_photo, (90, 60, 60))).convert("CMYK").save(raw / "m_cmyk.jpg")
     Image.open(bus_photo).crop((100, 300, 700, 700)).save(raw / "cut.jpg")
     small = Image.new("RGB", (2000, 1600), (100, 100, 100))
-    small.paste(Image.open(bus_photo).resize((300, 400)), (800, 600))
+    # 0.045 of the photo: under --min-box-area, yet large enough for a sure box in int8.
+    small.paste(Image.open(bus_photo).resize((330, 440)), (800, 600))
     small.save(raw / "small.jpg")
     empty_scene(1).save(raw / "empty1.jpg")
     empty_scene(2).save(raw / "empty2.webp")
