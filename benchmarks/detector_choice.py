@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageOps
 
 SIZES = (320, 416, 480, 640)
 FRONT_VIEWS = ("front", "front_three_quarter")
@@ -93,25 +90,14 @@ def photo_list(photos: Path, scenes: Path, count: int) -> list[tuple[str, str]]:
 
 def make_scenes(folder: Path, count: int, seed: int = 1) -> list[Path]:
     """Listing-like 1280x960 scenes: Ultralytics' bus photo at random places and scales (some
-    cut by an edge), and one in four a plain picture without a vehicle."""
-    import ultralytics
+    cut by an edge), and one in four a plain picture without a vehicle; as JPEG files."""
+    from filtering.quantize import bus_scenes
 
-    bus = Image.open(Path(ultralytics.__file__).parent / "assets" / "bus.jpg").convert("RGB")
-    rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for k in range(count):
-        canvas = Image.new("RGB", (1280, 960), tuple(rng.randrange(256) for _ in range(3)))
-        if k % 4 == 3:
-            ImageDraw.Draw(canvas).rectangle((200, 300, 900, 700), fill=(90, 90, 90))
-        else:
-            scale = rng.uniform(0.3, 0.9)
-            piece = bus.resize((int(bus.width * scale), int(bus.height * scale)))
-            piece = ImageOps.mirror(piece) if rng.random() < 0.5 else piece
-            left = rng.randrange(-80, 1280 - piece.width // 2)  # past the right edge at times
-            canvas.paste(piece, (left, rng.randrange(0, 200)))
+    for k, scene in enumerate(bus_scenes(count, seed)):
         paths.append(folder / f"scene{k:04d}.jpg")
-        canvas.save(paths[-1], quality=85)
+        scene.save(paths[-1], quality=85)
     return paths
 
 

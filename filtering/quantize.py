@@ -15,7 +15,6 @@ score would round to a few levels. Quantised whole, the detector lost 5 of the 5
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -29,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from filtering.files import write_atomic
+from filtering.weights import logged_at
 
 CALIBRATION_PICTURES = 20
 # Ultralytics' YOLOv8 head is its last module: the convolutions that give each box's distances
@@ -49,7 +49,11 @@ def int8_export(float_export: Path, imgsz: int) -> Path:
 def _quantise(float_export: Path, imgsz: int, partial: Path) -> None:
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static, shape_inference
 
-    with _quiet(), tempfile.TemporaryDirectory(prefix=".quantise-", dir=partial.parent) as tmp:
+    # ONNX Runtime's quantiser logs advice at WARNING, to the root logger, for every model.
+    with (
+        logged_at(None, logging.ERROR),
+        tempfile.TemporaryDirectory(prefix=".quantise-", dir=partial.parent) as tmp,
+    ):
         prepared = Path(tmp) / "prepared.onnx"
         # Symbolic shape inference gives up on the dynamic export's shapes; ONNX's own suffices.
         shape_inference.quant_pre_process(
@@ -95,7 +99,7 @@ class _Pictures:
 
     def __init__(self, imgsz: int) -> None:
         self.inputs: Iterator[dict[str, Any]] = (
-            {"images": _letterboxed(p, imgsz)} for p in calibration_pictures()
+            {"images": _letterboxed(p, imgsz)} for p in bus_scenes(CALIBRATION_PICTURES, seed=7)
         )
 
     def get_next(self) -> dict[str, Any] | None:
@@ -110,9 +114,10 @@ def _letterboxed(picture: Image.Image, imgsz: int) -> Any:
     return np.ascontiguousarray(boxed[:, :, ::-1].transpose(2, 0, 1)[None], np.float32) / 255
 
 
-def calibration_pictures(count: int = CALIBRATION_PICTURES, seed: int = 7) -> list[Image.Image]:
+def bus_scenes(count: int, seed: int) -> list[Image.Image]:
     """1280x960 pictures (a listing photo's size): the bus photo at a random place and scale,
-    mirrored at times and cut by an edge at times; one in four a plain grey shape, no vehicle."""
+    mirrored at times and cut by an edge at times; one in four a plain grey shape, no vehicle.
+    The calibration pictures, and the benchmarks' generated scenes (with another seed)."""
     import ultralytics
 
     bus = Image.open(Path(ultralytics.__file__).parent / "assets" / "bus.jpg").convert("RGB")
@@ -126,18 +131,7 @@ def calibration_pictures(count: int = CALIBRATION_PICTURES, seed: int = 7) -> li
             scale = rng.uniform(0.3, 0.9)
             piece = bus.resize((int(bus.width * scale), int(bus.height * scale)))
             piece = ImageOps.mirror(piece) if rng.random() < 0.5 else piece
-            canvas.paste(piece, (rng.randrange(-80, 1280 - piece.width // 2), rng.randrange(200)))
+            left = rng.randrange(-80, 1280 - piece.width // 2)  # past the right edge at times
+            canvas.paste(piece, (left, rng.randrange(200)))
         pictures.append(canvas)
     return pictures
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """ONNX Runtime's quantiser logs advice at WARNING for every model; none of it is for a user."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)

@@ -48,21 +48,22 @@ def first_run(weights: str | Path, what: str, predict: Callable[[], T]) -> T:
     the console. Ultralytics opens an export's runtime only at its first prediction: weights that
     load but cannot run (a broken export) are named here, not in the middle of a run."""
     try:
-        with _ultralytics_quiet():
+        with logged_at("ultralytics", logging.WARNING):
             return predict()
     except Exception as exc:  # the runtimes raise many kinds; all mean "unusable"
         raise WeightsError(f"{what} weights {weights} cannot be run: {error_reason(exc)}") from exc
 
 
 @contextlib.contextmanager
-def _ultralytics_quiet() -> Iterator[None]:
-    logger = logging.getLogger("ultralytics")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+def logged_at(name: str | None, level: int) -> Iterator[None]:
+    """The logger `name` (None: the root logger) at `level` inside, as it was after."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(level)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        logger.setLevel(before)
 
 
 def error_reason(exc: Exception) -> str:
