@@ -1,6 +1,7 @@
 """Benchmark: the user's whole loop on real photos with a perfect labeller, in two folds.
 
     python benchmarks/quality.py [--photos ../shared/photos/lire-ferrari] [--plain-epochs 30]
+                                 [--rounds 1]
 
 The photos are a folder of `<view>/*.jpg` (views front, front_three_quarter, side, rear,
 rear_three_quarter, other, interior). They are split in two halves, stratified by view. Each half
@@ -13,7 +14,10 @@ runs it, and a plain fixed-epoch Ultralytics fine-tune on all crops (no validati
 stopping): the floor the recipe must beat. Reported per view: photos, crops made, rejections by
 reason, where each photo ended; overall: clean precision (straight fronts only), the questionable
 set's front-facing share, front-facing recall over clean and questionable, training seconds.
-Results also go to benchmarks/out/quality.json.
+With `--rounds N` the loop runs N times, each round on other halves (round 1 alternates the
+photos of each view in name order, the later rounds in a seeded random order), and the figures
+count every round's photos together: one split of about 50 photos moves a ratio by several
+points, which says nothing about a change. Results also go to benchmarks/out/quality.json.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -52,6 +57,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="start")
     p.add_argument("--plain-epochs", type=int, default=30, help="epochs of the plain fine-tune")
     p.add_argument("--imgsz", type=int, default=224)
+    p.add_argument("--rounds", type=int, default=1, help="loops on other halves, counted together")
     p.add_argument("--recipes", default="train,plain", help="comma-separated: train, plain")
     p.add_argument("--train-args", default="", help="extra options for filtering/train.py")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "quality.json")
@@ -76,11 +82,15 @@ def photos_by_view(folder: Path) -> dict[str, list[Path]]:
     return {view: files for view, files in found.items() if files}
 
 
-def halves(by_view: dict[str, list[Path]]) -> list[dict[str, str]]:
-    """Two halves, every view split alternately; each maps image ID -> view."""
+def halves(by_view: dict[str, list[Path]], round_index: int = 0) -> list[dict[str, str]]:
+    """Two halves, every view split alternately (round 0 in name order, a later round in an order
+    shuffled with its index as the seed); each maps image ID -> view."""
     parts: list[dict[str, str]] = [{}, {}]
     for view, files in by_view.items():
-        for k, path in enumerate(files):
+        ordered = list(files)
+        if round_index:
+            random.Random(f"{round_index}:{view}").shuffle(ordered)
+        for k, path in enumerate(ordered):
             parts[k % 2][path.stem] = view
     return parts
 
@@ -156,29 +166,49 @@ def _run(command: list[str], cwd: Path, log: Path) -> None:
 
 def run_loop(args: Any, work: Path) -> dict[str, Any]:
     by_view = photos_by_view(args.photos)
-    parts = halves(by_view)
     recipes = [r for r in args.recipes.split(",") if r]
     ended: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in recipes}
     seconds: dict[str, list[float]] = {r: [] for r in recipes}
     crops: dict[str, int] = Counter()
-    for k, half in enumerate(parts):
-        other = parts[1 - k]
-        first = filter_half(work / f"label{k}", by_view, half, None, args)
-        labels = label_crops(work / f"label{k}", first, half)
-        crops.update({c: len(list((labels / c).iterdir())) for c in CLASSIFIER_CLASSES})
-        for recipe in recipes:
-            models = work / f"{recipe}{k}" / "models"
-            models.parent.mkdir()
-            seconds[recipe].append(RECIPES[recipe](labels, models, args))
-            classifier = models / "front_classifier.pt"
-            result = filter_half(work / f"{recipe}{k}" / "use", by_view, other, classifier, args)
-            ended[recipe].update(result)
-    views = {image_id: view for half in parts for image_id, view in half.items()}
+    views: dict[str, str] = {}
+    for round_index in range(args.rounds):
+        # A photo is counted once per round: its key names the round when there are several.
+        prefix = "" if args.rounds == 1 else f"round{round_index + 1}:"
+        here = work if args.rounds == 1 else work / f"round{round_index + 1}"
+        parts = halves(by_view, round_index)
+        for k, half in enumerate(parts):
+            first = filter_half(here / f"label{k}", by_view, half, None, args)
+            labels = label_crops(here / f"label{k}", first, half)
+            crops.update({c: len(list((labels / c).iterdir())) for c in CLASSIFIER_CLASSES})
+            for recipe in recipes:
+                result, took = _use_recipe(recipe, labels, here, k, by_view, parts[1 - k], args)
+                ended[recipe].update({prefix + i: record for i, record in result.items()})
+                seconds[recipe].append(took)
+        views.update({prefix + i: view for half in parts for i, view in half.items()})
     return {
         "photos": str(args.photos),
+        "rounds": args.rounds,
         "labelled_crops_per_fold_sum": dict(crops),
         "recipes": {r: figures(ended[r], views, seconds[r]) for r in recipes},
     }
+
+
+def _use_recipe(
+    recipe: str,
+    labels: Path,
+    here: Path,
+    k: int,
+    by_view: dict[str, list[Path]],
+    other_half: dict[str, str],
+    args: Any,
+) -> tuple[dict[str, dict[str, Any]], float]:
+    """Train with `recipe` on `labels`, filter the other half with it: its records, the seconds."""
+    models = here / f"{recipe}{k}" / "models"
+    models.parent.mkdir()
+    took = RECIPES[recipe](labels, models, args)
+    classifier = models / "front_classifier.pt"
+    use = here / f"{recipe}{k}" / "use"
+    return filter_half(use, by_view, other_half, classifier, args), took
 
 
 def main() -> None:

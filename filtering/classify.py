@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from PIL import Image, ImageOps
 
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, NOT_FRONT, OTHER
+from filtering.crop_fit import FIT_SAID, fit_of, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
@@ -42,6 +43,7 @@ class Classifier:
         self.settings = settings
         trained_at = model.overrides.get("imgsz") if hasattr(model, "overrides") else None
         self.imgsz = settings.classifier_imgsz or int(trained_at or FALLBACK_IMGSZ)
+        self.fit = fit_of(model)  # the way it learnt to see a crop: the whole, or its centre
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Classifier:
@@ -59,13 +61,17 @@ class Classifier:
             )
         return classifier
 
+    def describe(self) -> str:
+        """Its input as the run's first lines show it, e.g. `224 px, the whole crop`."""
+        return f"{self.imgsz} px, {FIT_SAID[self.fit]}"
+
     def __call__(self, crops: Sequence[Image.Image]) -> list[Verdict]:
         use_threads(self.settings.threads)
-        return flip_averaged(self.model, crops, self.imgsz, self.settings.device)
+        return flip_averaged(self.model, crops, self.imgsz, self.settings.device, self.fit)
 
 
 def flip_averaged(
-    model: Any, images: Sequence[Image.Image], imgsz: int, device: str
+    model: Any, images: Sequence[Image.Image], imgsz: int, device: str, fit: str
 ) -> list[Verdict]:
     """Each image's verdict from the mean of the class probabilities of the image and its mirror.
 
@@ -73,10 +79,16 @@ def flip_averaged(
     are about the same view; averaging them steadies the confident mistakes a single look makes.
     Training's held-back predictions are asked the same way, so the calibrated threshold holds
     for these verdicts.
+
+    Each crop is first made the size the classifier takes, the way `fit` says (crop_fit.py).
+    Every conversion Ultralytics makes before its resize (to an array, to BGR and back) then
+    works on a quarter of a listing crop's pixels or fewer, and the mirror is made of the small
+    picture: the classifier takes about half the time for the same verdicts
+    (tests/filter/test_classify.py).
     """
     if not images:
         return []
-    shrunk = [shrunk_as_ultralytics_would(image, imgsz) for image in images]
+    shrunk = [fit_square(image, imgsz, fit) for image in images]
     views = shrunk + [ImageOps.mirror(image) for image in shrunk]
     results = list(
         model.predict(views, imgsz=imgsz, device=device, batch=len(views), verbose=False)
@@ -86,19 +98,6 @@ def flip_averaged(
         _verdict(cast("Results", a), cast("Results", b))
         for a, b in zip(results[:n], results[n:], strict=True)
     ]
-
-
-def shrunk_as_ultralytics_would(image: Image.Image, imgsz: int) -> Image.Image:
-    """`image` with its shorter side at `imgsz`, resized exactly as the first step of Ultralytics'
-    classification transforms resizes it, which then finds nothing to do. Every conversion
-    Ultralytics makes before that step (to an array, to BGR and back) then works on a quarter of
-    a listing crop's pixels or fewer, and the mirror is made of the small picture (mirroring and
-    resizing commute exactly): the classifier takes about half the time for the same verdicts
-    (tests/filter/test_classify.py)."""
-    from torchvision.transforms import InterpolationMode
-    from torchvision.transforms import functional as transforms
-
-    return cast("Image.Image", transforms.resize(image, imgsz, InterpolationMode.BILINEAR))
 
 
 def _verdict(plain: Results, mirrored: Results) -> Verdict:

@@ -30,7 +30,9 @@ def load_models(settings: FilterSettings) -> Models:
         )
         return Models(detect, None)
     classify = Classifier.from_weights(settings)
-    print(f"classifier {settings.classifier}: {describe_thresholds(settings)}")
+    print(
+        f"classifier {settings.classifier} ({classify.describe()}): {describe_thresholds(settings)}"
+    )
     return Models(detect, classify)
 
 

@@ -22,6 +22,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
+from filtering.crop_fit import CENTRE, PAD, STRETCH
 from filtering.device import check_device
 from filtering.next_steps import script
 from filtering.training.calibration import (
@@ -94,6 +95,13 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
         "--train-backbone",
         action="store_true",
         help="train the whole network, not only the classification head (for thousands of crops)",
+    )
+    p.add_argument(
+        "--crop-fit",
+        choices=(STRETCH, PAD, CENTRE),
+        default=DEFAULTS.crop_fit,
+        help="how a crop is made square for the head: whole (stretch), whole on grey (pad) or "
+        f"its centre (centre); recorded in the model for run.py (default {DEFAULTS.crop_fit})",
     )
     p.add_argument(
         "--no-balance",

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from filtering.classes import OTHER
+from filtering.crop_fit import record_fit
 from filtering.files import write_atomic
 from filtering.training.console import Progress
 from filtering.training.features import backbone_features
@@ -39,7 +40,8 @@ def train_heads(
     import torch
 
     network = _classifier_of(start.model, len(classes))
-    features = backbone_features(network, [item.path for item in items], settings.imgsz)
+    paths = [item.path for item in items]
+    features = backbone_features(network, paths, settings.imgsz, settings.crop_fit)
     labels = torch.tensor([classes.index(item.label) for item in items])
     position = {item: k for k, item in enumerate(items)}
     template = network.model[-1]
@@ -103,5 +105,7 @@ def _save(model: Any, network: Any, classes: Sequence[str], settings: TrainSetti
         "date": datetime.now().astimezone().isoformat(),
         "version": ultralytics.__version__,
     }
+    # run.py then asks the model as its heads learnt
+    checkpoint = record_fit(checkpoint, settings.crop_fit)
     write_atomic(settings.staged_weights_path, lambda partial: torch.save(checkpoint, partial))
-    model.model = network
+    model.model, model.ckpt = network, checkpoint  # the model in memory is the one written

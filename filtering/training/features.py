@@ -3,8 +3,9 @@
 Only the classification head learns (see README), so the backbone gives every crop the same
 feature map in every epoch: computing it once, for the crop as it is and mirrored, turns each
 epoch into a pass over a small tensor instead of a pass through the whole network. The crops are
-prepared exactly as Ultralytics prepares an image for a classification prediction (resize of the
-shorter side, centre crop, scale to 0..1), so the head learns on what run.py's classifier sees.
+made square as run.py's classifier makes them (`crop_fit.fit_square`) and then prepared exactly
+as Ultralytics prepares an image for a classification prediction, so the head learns on what
+run.py's classifier sees.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from typing import Any
 
 from PIL import ImageOps
 
+from filtering.crop_fit import fit_square
 from filtering.training.predict import chunks, open_rgb
 
 BATCH = 32  # crops per backbone pass: enough to amortise it, little memory
 
 
-def backbone_features(network: Any, paths: Sequence[Path], imgsz: int) -> Any:
+def backbone_features(network: Any, paths: Sequence[Path], imgsz: int, fit: str) -> Any:
     """A tensor (crops, 2 views, channels, height, width): each crop's backbone output, as it is
-    (view 0) and mirrored (view 1). `network` is an Ultralytics ClassificationModel."""
+    (view 0) and mirrored (view 1), made square the way `fit` says. `network` is an Ultralytics
+    ClassificationModel."""
     import torch
     from ultralytics.data.augment import classify_transforms
 
@@ -32,7 +35,7 @@ def backbone_features(network: Any, paths: Sequence[Path], imgsz: int) -> Any:
     out = []
     with torch.inference_mode():
         for chunk in chunks(paths, BATCH):
-            images = [open_rgb(path) for path in chunk]
+            images = [fit_square(open_rgb(path), imgsz, fit) for path in chunk]
             views = images + [ImageOps.mirror(image) for image in images]
             x = torch.stack([prepare(view) for view in views]).float()
             for layer in layers:

@@ -29,10 +29,13 @@ class Prediction:
 def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[Prediction]:
     """One prediction per item, in order."""
     from filtering.classify import flip_averaged  # run.py's own way of asking
+    from filtering.crop_fit import fit_of
 
+    fit = fit_of(model)
     out: list[Prediction] = []
     for chunk in chunks(items, BATCH):
-        verdicts = flip_averaged(model, [open_rgb(item.path) for item in chunk], imgsz, device)
+        crops = [open_rgb(item.path) for item in chunk]
+        verdicts = flip_averaged(model, crops, imgsz, device, fit)
         for item, verdict in zip(chunk, verdicts, strict=True):
             out.append(
                 Prediction(item.path, item.label, verdict.label, verdict.conf, verdict.other)

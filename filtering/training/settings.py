@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import DEFAULT_CLASSIFIER
+from filtering.crop_fit import STRETCH
 
 # Ultralytics' ImageNet-pretrained classifier, downloaded by Ultralytics on a user's machine.
 DEFAULT_START = "yolov8n-cls.pt"
@@ -46,6 +47,9 @@ class TrainSettings:
     # With a few dozen crops per class, retraining the whole backbone forgets more than it learns
     # (see README: it found no straight front where the head alone found some).
     train_backbone: bool = False
+    # How a crop is made square for the heads to learn from, recorded in the model (crop_fit.py);
+    # Ultralytics' own training (train_backbone) learns from its own crops of the pictures.
+    crop_fit: str = STRETCH
     reviewed: tuple[Path, ...] = ()  # data/final/<model> folders whose review moves are labels
 
     @property

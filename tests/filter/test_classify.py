@@ -15,6 +15,7 @@ from filtering.classify import (
     flip_averaged,
     route,
 )
+from filtering.crop_fit import CENTRE, FIT_KEY, PAD, STRETCH, fit_of, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
@@ -138,10 +139,11 @@ def _left_lit(width: int = 40, height: int = 20) -> Image.Image:
     return image
 
 
-def test_a_verdict_averages_the_crop_and_its_mirror() -> None:
+@pytest.mark.parametrize("fit", [CENTRE, STRETCH])
+def test_a_verdict_averages_the_crop_and_its_mirror(fit: str) -> None:
     model = _SidedModel()
     verdicts = flip_averaged(
-        model, [_left_lit(), _left_lit().transpose(Image.FLIP_LEFT_RIGHT)], 64, "cpu"
+        model, [_left_lit(), _left_lit().transpose(Image.FLIP_LEFT_RIGHT)], 64, "cpu", fit
     )
     # One look says front 0.7 (or front_angled 0.5); the crop and its mirror together say front
     # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
@@ -151,7 +153,7 @@ def test_a_verdict_averages_the_crop_and_its_mirror() -> None:
 
 def test_flip_averaging_asks_nothing_of_no_crops() -> None:
     model = _SidedModel()
-    assert flip_averaged(model, [], 64, "cpu") == []
+    assert flip_averaged(model, [], 64, "cpu", STRETCH) == []
     assert model.asked == []
 
 
@@ -170,8 +172,66 @@ def test_shrinking_first_gives_the_verdicts_of_the_whole_crops(tiny_classifier: 
     results = model.predict(whole, imgsz=64, device="cpu", batch=len(whole), verbose=False)
     n = len(crops)
     expected = [_verdict(a, b) for a, b in zip(results[:n], results[n:], strict=True)]
-    assert flip_averaged(model, crops, 64, "cpu") == expected
+    assert flip_averaged(model, crops, 64, "cpu", CENTRE) == expected
     assert len(crops) >= 20 and all(min(crop.size) > 64 for crop in crops)  # all were shrunk
+
+
+def _ends_lit(width: int, height: int) -> Image.Image:
+    """A wide crop whose left tenth is red and right tenth blue, like a car's lamps and tail."""
+    image = Image.new("RGB", (width, height), (128, 128, 128))
+    image.paste((255, 0, 0), (0, 0, width // 10, height))
+    image.paste((0, 0, 255), (width - width // 10, 0, width, height))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("fit", "size", "ends_seen", "top_row_grey"),
+    [
+        (STRETCH, (64, 64), True, False),  # the whole crop, squeezed into the square
+        (PAD, (64, 64), True, True),  # the whole crop, its shape kept between grey bands
+        # Ultralytics' centre square of a 2.5:1 crop keeps its middle 40 %: neither end.
+        (CENTRE, (160, 64), False, False),
+    ],
+)
+def test_the_classifier_sees_the_whole_crop_or_its_centre(
+    fit: str, size: tuple[int, int], ends_seen: bool, top_row_grey: bool
+) -> None:
+    from ultralytics.data.augment import classify_transforms
+
+    fitted = fit_square(_ends_lit(500, 200), 64, fit)
+    assert fitted.size == size
+    seen = classify_transforms(64)(fitted)  # what Ultralytics then gives the network
+    assert tuple(seen.shape) == (3, 64, 64)
+    left, right = seen[:, 32, 1].tolist(), seen[:, 32, -2].tolist()
+    assert (left[0] > 0.9 and left[2] < 0.1) is ends_seen  # red
+    assert (right[2] > 0.9 and right[0] < 0.1) is ends_seen  # blue
+    corner = seen[:, 1, 1].tolist()  # the crop's own corner is red; a band's is grey
+    assert (corner == pytest.approx([114 / 255] * 3, abs=0.01)) is top_row_grey
+
+
+class _Checkpointed:
+    def __init__(self, checkpoint: object) -> None:
+        self.ckpt = checkpoint
+
+
+@pytest.mark.parametrize(
+    ("model", "fit"),
+    [
+        (_Checkpointed({FIT_KEY: STRETCH, "model": None}), STRETCH),
+        (_Checkpointed({FIT_KEY: CENTRE}), CENTRE),
+        (_Checkpointed({FIT_KEY: PAD}), PAD),
+        (_Checkpointed({"model": None}), CENTRE),  # Ultralytics' own, or an earlier training's
+        (_Checkpointed(None), CENTRE),  # an export: no checkpoint dictionary
+        (object(), CENTRE),  # a stand-in model
+    ],
+)
+def test_each_classifier_is_asked_the_way_it_was_trained(model: object, fit: str) -> None:
+    assert fit_of(model) == fit
+
+
+def test_a_way_this_version_does_not_know_is_named() -> None:
+    with pytest.raises(WeightsError, match="'sideways', which this version does not know"):
+        fit_of(_Checkpointed({FIT_KEY: "sideways"}))
 
 
 @pytest.mark.parametrize(

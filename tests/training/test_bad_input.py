@@ -138,6 +138,16 @@ def test_bad_options(
     assert f"{flag}: '{value}' {message}" in capsys.readouterr().err
 
 
+def test_a_crop_fit_that_is_none_of_the_ways(
+    capsys: pytest.CaptureFixture[str], labels: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--data", str(labels), "--crop-fit", "crop"])
+    assert exit_.value.code == 2
+    said = capsys.readouterr().err
+    assert "--crop-fit: invalid choice: 'crop' (choose from 'stretch', 'pad', 'centre')" in said
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [

@@ -11,8 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from PIL import Image
+
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.classify import flip_averaged
+from filtering.crop_fit import CENTRE, FITS, PAD, STRETCH, fit_of
 from filtering.training.calibration import calibration_path
+from filtering.training.features import backbone_features
+from filtering.training.head import head_logits
+from tests.conftest import SHARED
 from tests.training.conftest import QUICK, REPO_ROOT, TrainedRun, run_script, snapshot
 from tests.training.reports import assert_report_matches_predictions
 
@@ -164,6 +172,46 @@ def test_the_same_seed_trains_the_same_model(
     assert again["predictions"] == first["predictions"]  # same split, same confidences
 
 
+def test_run_py_sees_each_crop_as_the_heads_learnt_it(trained: TrainedRun) -> None:
+    _assert_asked_as_learnt(trained.weights, STRETCH)
+
+
+def test_a_crop_fit_chosen_for_training_is_the_one_run_py_uses(
+    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+) -> None:
+    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *QUICK, "--crop-fit", PAD)
+    assert result.returncode == 0, result.stderr[-3000:]
+    _assert_asked_as_learnt(tmp_path / "front_classifier.pt", PAD)
+
+
+def _assert_asked_as_learnt(weights: Path, fit: str) -> None:
+    """The model says which way it learnt, and run.py's way of asking it gives what its merged
+    head gives the cached features of the same crops made square that way: the same picture
+    reached both. Made square another way, the wide real crops get other answers."""
+    from ultralytics import YOLO
+
+    paths = sorted((SHARED / "photos" / "lire-ferrari").glob("*/*.jpg"))[::10]
+    if not paths:
+        pytest.skip("real photos not found")
+    model = YOLO(str(weights))
+    assert fit_of(model) == fit
+    network = model.model
+    expected = {
+        way: head_logits(network.model[-1], backbone_features(network, paths, 64, way))
+        .softmax(-1)
+        .mean(1)
+        for way in FITS
+    }
+    crops = [Image.open(path).convert("RGB") for path in paths]
+    verdicts = flip_averaged(model, crops, 64, "cpu", fit_of(model))
+    names = list(model.names.values())
+    asked = [expected[fit][k, names.index(v.label)] for k, v in enumerate(verdicts)]
+    assert [v.conf for v in verdicts] == pytest.approx([float(p) for p in asked], abs=2e-3)
+    for other in set(FITS) - {fit}:
+        assert (expected[fit] - expected[other]).abs().max() > 0.01
+
+
 def _head_width(weights: Path) -> int:
     from ultralytics import YOLO
 
@@ -195,6 +243,10 @@ def test_training_the_backbone_keeps_the_model_trained_on_all_crops(
     assert "2-fold cross-validation, then all 48 crops, 1 epochs each" in result.stdout
     assert "all crops: 1 epochs" in result.stdout
     assert _head_width(tmp_path / "front_classifier.pt") == 1280  # one ordinary head
+    from ultralytics import YOLO
+
+    # Ultralytics trains it on its own crops of the pictures, so it is asked with its centre crop.
+    assert fit_of(YOLO(str(tmp_path / "front_classifier.pt"))) == CENTRE
 
 
 def test_a_retraining_keeps_the_model_it_replaces(

@@ -1,0 +1,70 @@
+"""How a crop becomes the classifier's square input, and which way each classifier was trained.
+
+A crop is a whole car, most often wider than tall: 1.3 to 2.8 times for the real front and
+front three-quarter views, up to 3.9 for sides. Ultralytics' own classification input keeps the
+centre square of it, so a front three-quarter loses both ends, its lamps and its tail, which are
+what tells it from a rear three-quarter. The classifiers training makes here learn from the whole
+crop resized to a square (`STRETCH`); on the real photos that raised the questionable set's
+share of front views and the accuracy (README, "The classifier sees the whole crop").
+
+The way is recorded in the checkpoint training writes (`FIT_KEY`), so the weights carry it
+wherever they are copied. A classifier without it (one trained by Ultralytics, with
+--train-backbone, or by an earlier version) is asked as Ultralytics asks it (`CENTRE`).
+This module is the one reader and writer of that key.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from PIL import Image
+
+from filtering.weights import WeightsError
+
+STRETCH = "stretch"  # the whole crop, resized to imgsz x imgsz
+PAD = "pad"  # the whole crop on a grey square, its shape kept, resized to imgsz x imgsz
+CENTRE = "centre"  # the shorter side resized to imgsz, then the centre square (Ultralytics)
+FITS = (STRETCH, PAD, CENTRE)
+GREY = (114, 114, 114)  # Ultralytics' letterbox grey
+FIT_SAID = {STRETCH: "the whole crop", PAD: "the whole crop on grey", CENTRE: "its centre square"}
+FIT_KEY = "scars_crop_fit"  # in the checkpoint dictionary, beside Ultralytics' own keys
+
+
+def fit_square(image: Image.Image, imgsz: int, fit: str) -> Image.Image:
+    """`image` as the classifier's `imgsz` square is made of it. For `CENTRE` this is the first
+    step of Ultralytics' transforms, exactly (its centre crop then takes the square); for
+    `STRETCH` and `PAD` the square itself, which Ultralytics' transforms then leave as it is.
+    Bilinear resizes and centred padding commute with a mirror: the mirror may be made of the
+    small picture."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as transforms
+
+    if fit == PAD:
+        image = _on_grey_square(image)
+    size = imgsz if fit == CENTRE else [imgsz, imgsz]
+    return cast("Image.Image", transforms.resize(image, size, InterpolationMode.BILINEAR))
+
+
+def _on_grey_square(image: Image.Image) -> Image.Image:
+    side = max(image.size)
+    square = Image.new("RGB", (side, side), GREY)
+    square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+    return square
+
+
+def fit_of(model: Any) -> str:
+    """The way `model` (an Ultralytics YOLO, or a small stand-in) was trained to see crops."""
+    checkpoint = getattr(model, "ckpt", None)
+    fit = checkpoint.get(FIT_KEY, CENTRE) if isinstance(checkpoint, dict) else CENTRE
+    if fit not in FITS:  # written by a later version: guessing would sort every crop wrongly
+        raise WeightsError(
+            f"classifier weights {getattr(model, 'ckpt_path', '') or '(in memory)'} were "
+            f"trained on crops made square as {fit!r}, which this version does not know "
+            f"(it knows {', '.join(FITS)}): update scars, or train the classifier again"
+        )
+    return str(fit)
+
+
+def record_fit(checkpoint: dict[str, Any], fit: str) -> dict[str, Any]:
+    """`checkpoint` with the way its classifier sees crops."""
+    return {**checkpoint, FIT_KEY: fit}
