@@ -38,12 +38,13 @@ from PIL import Image
 from benchmarks.quality_figures import FRONT_FACING, ratio
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
 from filtering.classify import Verdict, route
-from filtering.crop_fit import CENTRE, PAD, STRETCH
+from filtering.crop_fit import CENTRE, FITS, PAD, STRETCH
 from filtering.detect import Detector, NoVehicle, crop, main_vehicle
 from filtering.records import CLEAN, QUESTIONABLE
 from filtering.settings import FilterSettings
 from filtering.training.calibration import DEFAULT_FRONT_CONF
-from filtering.training.ensemble import _classifier_of
+from filtering.training.cli import positive_int
+from filtering.training.ensemble import classifier_of
 from filtering.training.features import backbone_features
 from filtering.training.head import fit_head, head_logits
 from filtering.training.labelled import Item
@@ -61,10 +62,20 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--photos", type=Path, default=SHARED / "photos" / "lire-ferrari")
     p.add_argument("--detector", default=str(SHARED / "models" / "yolov8n.pt"))
     p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="backbone")
-    p.add_argument("--rounds", type=int, default=12, help="2-fold cross-validations, new folds")
-    p.add_argument("--fits", default=f"{STRETCH},{CENTRE},{PAD}")
+    p.add_argument(
+        "--rounds", type=positive_int, default=12, help="2-fold cross-validations, new folds"
+    )
+    p.add_argument("--fits", type=fit_list, default=[STRETCH, CENTRE, PAD], help="comma-separated")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "crop_fit.json")
     return p.parse_args()
+
+
+def fit_list(text: str) -> list[str]:
+    fits = [fit for fit in text.split(",") if fit]
+    unknown = [fit for fit in fits if fit not in FITS]
+    if unknown or not fits:
+        raise argparse.ArgumentTypeError(f"{text!r}: choose from {', '.join(FITS)}")
+    return fits
 
 
 def labelled_crops(photos: Path, detector: str, folder: Path) -> tuple[list[Item], dict[str, str]]:
@@ -82,8 +93,8 @@ def labelled_crops(photos: Path, detector: str, folder: Path) -> tuple[list[Item
         except NoVehicle as no:
             print(f"  no crop: {view}/{path.name}: {no.reason}")
             continue
-        target = folder / f"{path.stem}.png"
-        crop(image, box, settings.crop_margin).save(target)
+        target = folder / f"{view}--{path.stem}.jpg"  # two views may hold the same name
+        crop(image, box, settings.crop_margin).save(target, quality=95)  # as filtering stores it
         items.append(Item(target, LABEL_OF_VIEW.get(view, OTHER)))
         views[target.stem] = view
     return items, views
@@ -122,7 +133,10 @@ def _tensor(values: list[int]) -> Any:
 def _verdict(logits: Any, classes: list[str]) -> Verdict:
     probs = logits.softmax(-1).mean(0)  # flip-averaged, as run.py asks
     top = int(probs.argmax())
-    return Verdict(classes[top], float(probs[top]), float(probs[classes.index(OTHER)]))
+    # Rounded as run.py's verdicts are, so a threshold cuts where it would cut there.
+    return Verdict(
+        classes[top], round(float(probs[top]), 4), round(float(probs[classes.index(OTHER)]), 4)
+    )
 
 
 def tally(rounds: list[list[Verdict]], items: list[Item], views: dict[str, str]) -> dict[str, Any]:
@@ -153,13 +167,13 @@ def main() -> None:
     import tempfile
 
     args = parse_args()
-    fits = [f for f in args.fits.split(",") if f]
+    fits = args.fits
     results: dict[str, Any] = {"photos": str(args.photos), "rounds": args.rounds, "fits": {}}
     with tempfile.TemporaryDirectory(prefix="scars-crop-fit-") as work:
         items, views = labelled_crops(args.photos, args.detector, Path(work))
         results["crops"] = dict(Counter(views.values()))
         # One frozen start for every way: the heads differ only in what they learn from.
-        network = _classifier_of(choose_start(args.weights, seed=0).model, len(CLASSIFIER_CLASSES))
+        network = classifier_of(choose_start(args.weights, seed=0).model, len(CLASSIFIER_CLASSES))
         imgsz = TrainSettings(data=Path(".")).imgsz
         for fit in fits:
             features = backbone_features(network, [item.path for item in items], imgsz, fit)

@@ -43,6 +43,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 from benchmarks.quality_figures import figures, print_figures
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
 from filtering.records import RECORDS_NAME, read_records
+from filtering.training.cli import positive_int
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -57,7 +58,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="start")
     p.add_argument("--plain-epochs", type=int, default=30, help="epochs of the plain fine-tune")
     p.add_argument("--imgsz", type=int, default=224)
-    p.add_argument("--rounds", type=int, default=1, help="loops on other halves, counted together")
+    p.add_argument(
+        "--rounds", type=positive_int, default=1, help="loops on other halves, counted together"
+    )
     p.add_argument("--recipes", default="train,plain", help="comma-separated: train, plain")
     p.add_argument("--train-args", default="", help="extra options for filtering/train.py")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "quality.json")

@@ -40,6 +40,7 @@ import torch
 from PIL import Image
 
 from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
+from filtering.crop_fit import fit_of
 from filtering.training.console import Progress
 from filtering.training.labelled import read_labelled
 from filtering.training.predict import BATCH, predict
@@ -160,8 +161,9 @@ def bench_inference(weights: Path, data: Path, imgsz: int) -> dict[str, float]:
     model = load_yolo(weights, "classify", "benchmark")
     found = read_labelled(data, CLASSIFIER_CLASSES, require_all=True)
     items = found.items[: BATCH * 4]
-    predict(model, items[:BATCH], imgsz, "cpu")  # warm-up
-    paths_s = _timed(lambda: predict(model, items, imgsz, "cpu"))
+    fit = fit_of(model)  # a .pt: its checkpoint says
+    predict(model, items[:BATCH], imgsz, "cpu", fit)  # warm-up
+    paths_s = _timed(lambda: predict(model, items, imgsz, "cpu", fit))
     crops = [Image.open(i.path).convert("RGB") for i in items]
     pil_s = _timed(
         lambda: [

@@ -43,7 +43,9 @@ class Classifier:
         self.settings = settings
         trained_at = model.overrides.get("imgsz") if hasattr(model, "overrides") else None
         self.imgsz = settings.classifier_imgsz or int(trained_at or FALLBACK_IMGSZ)
-        self.fit = fit_of(model)  # the way it learnt to see a crop: the whole, or its centre
+        # The way it learnt to see a crop (crop_fit.py): its checkpoint says, or for an export
+        # the calibration beside it.
+        self.fit = fit_of(model, read_stored(settings.classifier).crop_fit)
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Classifier:
@@ -83,8 +85,8 @@ def flip_averaged(
     Each crop is first made the size the classifier takes, the way `fit` says (crop_fit.py).
     Every conversion Ultralytics makes before its resize (to an array, to BGR and back) then
     works on a quarter of a listing crop's pixels or fewer, and the mirror is made of the small
-    picture: the classifier takes about half the time for the same verdicts
-    (tests/filter/test_classify.py).
+    picture: the classifier takes about half the time (for `CENTRE`, Ultralytics' own way, with
+    the verdicts it gives the whole crops: tests/filter/test_classify.py).
     """
     if not images:
         return []

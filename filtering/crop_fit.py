@@ -1,6 +1,6 @@
 """How a crop becomes the classifier's square input, and which way each classifier was trained.
 
-A crop is a whole car, most often wider than tall: 1.3 to 2.8 times for the real front and
+A crop is a whole car, most often wider than tall: 1.0 to 2.8 times for the real front and
 front three-quarter views, up to 3.9 for sides. Ultralytics' own classification input keeps the
 centre square of it, so a front three-quarter loses both ends, its lamps and its tail, which are
 what tells it from a rear three-quarter. The classifiers training makes here learn from the whole
@@ -8,16 +8,18 @@ crop resized to a square (`STRETCH`); on the real photos that raised the questio
 share of front views and the accuracy (README, "The classifier sees the whole crop").
 
 The way is recorded in the checkpoint training writes (`FIT_KEY`), so the weights carry it
-wherever they are copied. A classifier without it (one trained by Ultralytics, with
---train-backbone, or by an earlier version) is asked as Ultralytics asks it (`CENTRE`).
-This module is the one reader and writer of that key.
+wherever they are copied, and in the calibration file beside them, which an export of the
+weights (ONNX and the like, which keep no checkpoint) finds by its name. A classifier with
+neither (one trained by Ultralytics, with --train-backbone, or by an earlier version) is asked
+as Ultralytics asks it (`CENTRE`). This module is the one reader and writer of the checkpoint's
+key.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from filtering.weights import WeightsError
 
@@ -34,28 +36,25 @@ def fit_square(image: Image.Image, imgsz: int, fit: str) -> Image.Image:
     """`image` as the classifier's `imgsz` square is made of it. For `CENTRE` this is the first
     step of Ultralytics' transforms, exactly (its centre crop then takes the square); for
     `STRETCH` and `PAD` the square itself, which Ultralytics' transforms then leave as it is.
-    Bilinear resizes and centred padding commute with a mirror: the mirror may be made of the
-    small picture."""
+    Training's features and run.py both make the square first and mirror it after, so the two
+    see the same pixels whether or not a mirror would commute with the fit."""
     from torchvision.transforms import InterpolationMode
     from torchvision.transforms import functional as transforms
 
-    if fit == PAD:
-        image = _on_grey_square(image)
+    if fit == PAD:  # resized first, then padded: the grey bands cost nothing at full size
+        return ImageOps.pad(image, (imgsz, imgsz), Image.Resampling.BILINEAR, GREY)
+    if fit not in FITS:
+        raise ValueError(f"unknown crop fit {fit!r} (known: {', '.join(FITS)})")
     size = imgsz if fit == CENTRE else [imgsz, imgsz]
     return cast("Image.Image", transforms.resize(image, size, InterpolationMode.BILINEAR))
 
 
-def _on_grey_square(image: Image.Image) -> Image.Image:
-    side = max(image.size)
-    square = Image.new("RGB", (side, side), GREY)
-    square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
-    return square
-
-
-def fit_of(model: Any) -> str:
-    """The way `model` (an Ultralytics YOLO, or a small stand-in) was trained to see crops."""
+def fit_of(model: Any, stored: str | None = None) -> str:
+    """The way `model` (an Ultralytics YOLO, or a small stand-in) was trained to see crops: its
+    checkpoint's record, else `stored` (the calibration file's, for an export), else `CENTRE`."""
     checkpoint = getattr(model, "ckpt", None)
-    fit = checkpoint.get(FIT_KEY, CENTRE) if isinstance(checkpoint, dict) else CENTRE
+    recorded = checkpoint.get(FIT_KEY) if isinstance(checkpoint, dict) else None
+    fit = recorded or stored or CENTRE
     if fit not in FITS:  # written by a later version: guessing would sort every crop wrongly
         raise WeightsError(
             f"classifier weights {getattr(model, 'ckpt_path', '') or '(in memory)'} were "

@@ -18,6 +18,8 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
+from filtering.crop_fit import fit_of
+from filtering.training.calibration import read_stored
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.weights import WeightsError, load_yolo
 
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         "weights": str(args.weights),
         "data": str(args.data),
         "imgsz": imgsz,
+        "crop_fit": fit_of(model, read_stored(args.weights).crop_fit),
         "device": args.device,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -12,6 +12,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.crop_fit import CENTRE, PAD, STRETCH
+from filtering.crop_fit import FIT_SAID, FITS
 from filtering.device import check_device
 from filtering.next_steps import script
 from filtering.training.calibration import (
@@ -44,7 +45,7 @@ from filtering.training.cli import (
 from filtering.training.console import Progress, output_to
 from filtering.training.labelled import Item, LabelledSet
 from filtering.training.previous import put_in_place
-from filtering.training.settings import DEFAULT_START, TrainSettings
+from filtering.training.settings import BACKBONE_FOLDS, DEFAULT_START, TrainSettings
 from filtering.training.split import k_folds
 from filtering.training.trainer import Trained, train
 from filtering.weights import WeightsError
@@ -82,6 +83,10 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
     for name, kind, text in _OPTIONS:
         default = getattr(DEFAULTS, name)
         flag = f"--{name.replace('_', '-')}"
+        if name == "folds":  # decided with --train-backbone, below
+            said = f"{default}, or {BACKBONE_FOLDS} with --train-backbone"
+            p.add_argument(flag, type=kind, help=f"{text} (default {said})")
+            continue
         p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
     p.add_argument(
         "--reviewed",
@@ -98,8 +103,7 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
     )
     p.add_argument(
         "--crop-fit",
-        choices=(STRETCH, PAD, CENTRE),
-        default=DEFAULTS.crop_fit,
+        choices=FITS,
         help="how a crop is made square for the head: whole (stretch), whole on grey (pad) or "
         f"its centre (centre); recorded in the model for run.py (default {DEFAULTS.crop_fit})",
     )
@@ -110,6 +114,12 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
         help="do not oversample smaller classes",
     )
     args = vars(p.parse_args(argv))
+    if args["folds"] is None:
+        args["folds"] = BACKBONE_FOLDS if args["train_backbone"] else DEFAULTS.folds
+    if args["crop_fit"] is None:
+        args["crop_fit"] = DEFAULTS.crop_fit
+    elif args["train_backbone"]:  # Ultralytics' training crops the pictures its own way
+        p.error("--crop-fit is for the head alone: --train-backbone learns from Ultralytics' crops")
     return TrainSettings(**{**args, "reviewed": tuple(args["reviewed"])})
 
 
@@ -138,6 +148,7 @@ def run(settings: TrainSettings) -> int:
     print(f"starting weights: {trained.start}")
     calibration = calibrate(trained.held_back, settings.precision)
     calibration = with_other_threshold(calibration, trained.held_back)
+    calibration = replace(calibration, crop_fit=trained.crop_fit)  # for an export of the model
     kept = put_in_place(trained.weights, calibration, settings.weights_path)
     if kept is not None:
         print(f"the model this training replaces is kept as {kept}")
@@ -173,7 +184,8 @@ def _plan(settings: TrainSettings, crops: int) -> str:
         )
     return (
         f"{settings.repeats} x {settings.folds}-fold cross-validation of the head on {crops} "
-        f"crops' features, {settings.epochs} epochs each; the {_runs(settings)} heads are the model"
+        f"crops' features ({FIT_SAID[settings.crop_fit]}), {settings.epochs} epochs each; "
+        f"the {_runs(settings)} heads are the model"
     )
 
 
@@ -208,6 +220,7 @@ def _facts(
         "calibration": calibration.describe(),
         "other_threshold": calibration.describe_other(),
         "imgsz": settings.imgsz,
+        "crop_fit": trained.crop_fit,
         "device": settings.device,
         "seconds": round(seconds, 1),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -63,6 +63,9 @@ class Calibration:
     front_views: int = 0  # held-back front views (front, front_angled) it was set above
     front_views_lost: int = 0  # held-back front views predicted other (lost whatever it is)
     highest_front_other: float | None = None  # the highest other of the `front_views`
+    # How the model makes a crop square (crop_fit.py), for an export of it, which has no
+    # checkpoint of its own to say so: the export finds this file by its name.
+    crop_fit: str | None = None
 
     def describe(self) -> str:
         precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
@@ -191,12 +194,13 @@ def write_calibration(weights: Path, calibration: Calibration) -> Path:
 
 @dataclass(frozen=True)
 class Stored:
-    """What filtering takes from a calibration file: its thresholds, and whether clean's
-    precision target was met (None thresholds: none usable in the file)."""
+    """What filtering takes from a calibration file: its thresholds, whether clean's
+    precision target was met (None thresholds: none usable in the file), and the crop fit."""
 
     front_conf: float | None = None
     other_conf: float | None = None
     met: bool = False
+    crop_fit: str | None = None
 
 
 def read_stored(weights: Path) -> Stored:
@@ -208,7 +212,8 @@ def read_stored(weights: Path) -> Stored:
     if not isinstance(data, dict):
         return Stored()
     front, other = _threshold(data.get("front_conf")), _threshold(data.get("other_conf"))
-    return Stored(front, other, data.get("met") is True)
+    fit = data.get("crop_fit")
+    return Stored(front, other, data.get("met") is True, fit if isinstance(fit, str) else None)
 
 
 def _threshold(value: object) -> float | None:

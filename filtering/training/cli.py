@@ -113,8 +113,10 @@ def add_reviews_aloud(found: LabelledSet, folders: Sequence[Path]) -> LabelledSe
 def evaluate_and_report(
     model: Any, items: Sequence[Item], found: LabelledSet, facts: dict[str, Any], stem: Path
 ) -> Evaluation:
-    """Predict `items` at the facts' imgsz and device, score, write `<stem>.html` and `.json`."""
-    predictions = predict(model, items, int(facts["imgsz"]), str(facts["device"]))
+    """Predict `items` at the facts' imgsz, device and crop fit, score, write `<stem>.html` and
+    `.json`."""
+    imgsz, device, fit = int(facts["imgsz"]), str(facts["device"]), str(facts["crop_fit"])
+    predictions = predict(model, items, imgsz, device, fit)
     return report_predictions(predictions, found, facts, stem)
 
 

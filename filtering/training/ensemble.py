@@ -39,7 +39,7 @@ def train_heads(
     the held-back predictions and the crops per class one head trained on, after balancing."""
     import torch
 
-    network = _classifier_of(start.model, len(classes))
+    network = classifier_of(start.model, len(classes))
     paths = [item.path for item in items]
     features = backbone_features(network, paths, settings.imgsz, settings.crop_fit)
     labels = torch.tensor([classes.index(item.label) for item in items])
@@ -66,7 +66,7 @@ def train_heads(
     return _predictions(items, classes, summed / settings.repeats), dict(counts)
 
 
-def _classifier_of(model: Any, classes: int) -> Any:
+def classifier_of(model: Any, classes: int) -> Any:
     """The ClassificationModel inside an Ultralytics YOLO, with a head of `classes` outputs."""
     from ultralytics.nn.tasks import ClassificationModel
 

@@ -26,12 +26,12 @@ class Prediction:
     other: float | None = None  # the probability of `other`, as run.py's verdicts carry it
 
 
-def predict(model: Any, items: Sequence[Item], imgsz: int, device: str) -> list[Prediction]:
-    """One prediction per item, in order."""
+def predict(
+    model: Any, items: Sequence[Item], imgsz: int, device: str, fit: str
+) -> list[Prediction]:
+    """One prediction per item, in order, each crop made square the way `fit` says."""
     from filtering.classify import flip_averaged  # run.py's own way of asking
-    from filtering.crop_fit import fit_of
 
-    fit = fit_of(model)
     out: list[Prediction] = []
     for chunk in chunks(items, BATCH):
         crops = [open_rgb(item.path) for item in chunk]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from filtering.crop_fit import CENTRE
 from filtering.files import write_atomic
 from filtering.training.console import Progress
 from filtering.training.ensemble import train_heads
@@ -37,6 +38,7 @@ class Trained:
     train_counts: dict[str, int]
     held_back: list[Prediction]  # every crop, predicted by the fold model that did not see it
     detector: Path | None = None  # the detector the start took its backbone from, if any
+    crop_fit: str = CENTRE  # how the kept model makes a crop square (crop_fit.py)
 
 
 def train(
@@ -52,7 +54,7 @@ def train(
         chosen = choose_start(settings.weights, settings.seed)
         held, counts = train_heads(settings, items, classes, chosen, progress)
         staged = settings.staged_weights_path
-        return Trained(staged, chosen.description, counts, held, chosen.detector)
+        return Trained(staged, chosen.description, counts, held, chosen.detector, settings.crop_fit)
     held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)
@@ -60,7 +62,8 @@ def train(
             name = f"cross-validation {k}/{len(folds)}"
             weights, _, _ = _fit(settings, fold.train, classes, work / f"fold{k}", progress, name)
             model = load_yolo(weights, "classify", name)
-            held_back += predict(model, fold.val, settings.imgsz, settings.device)
+            # Ultralytics trained it on its own crops of the pictures: asked with its centre.
+            held_back += predict(model, fold.val, settings.imgsz, settings.device, CENTRE)
         weights, start, counts = _fit(settings, items, classes, work / "all", progress, "all crops")
         _install(weights, settings.staged_weights_path)
     return Trained(settings.staged_weights_path, start, counts, held_back)

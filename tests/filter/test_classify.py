@@ -119,9 +119,11 @@ class _SidedModel:
 
     def __init__(self) -> None:
         self.asked: list[int] = []
+        self.sizes: set[tuple[int, int]] = set()
 
     def predict(self, views: list[Image.Image], **options: object) -> list[_Result]:
         self.asked.append(len(views))
+        self.sizes |= {view.size for view in views}
         return [_Result(self._answer(view)) for view in views]
 
     @staticmethod
@@ -139,8 +141,10 @@ def _left_lit(width: int = 40, height: int = 20) -> Image.Image:
     return image
 
 
-@pytest.mark.parametrize("fit", [CENTRE, STRETCH])
-def test_a_verdict_averages_the_crop_and_its_mirror(fit: str) -> None:
+@pytest.mark.parametrize(
+    ("fit", "size"), [(CENTRE, (128, 64)), (STRETCH, (64, 64)), (PAD, (64, 64))]
+)
+def test_a_verdict_averages_the_crop_and_its_mirror(fit: str, size: tuple[int, int]) -> None:
     model = _SidedModel()
     verdicts = flip_averaged(
         model, [_left_lit(), _left_lit().transpose(Image.FLIP_LEFT_RIGHT)], 64, "cpu", fit
@@ -149,6 +153,7 @@ def test_a_verdict_averages_the_crop_and_its_mirror(fit: str) -> None:
     # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
     assert verdicts == [Verdict("front", 0.4, other=0.3), Verdict("front", 0.4, other=0.3)]
     assert model.asked == [4]  # both crops and both mirrors in one batch
+    assert model.sizes == {size}  # each made square the way asked (a 2:1 crop)
 
 
 def test_flip_averaging_asks_nothing_of_no_crops() -> None:
@@ -221,12 +226,31 @@ class _Checkpointed:
         (_Checkpointed({FIT_KEY: CENTRE}), CENTRE),
         (_Checkpointed({FIT_KEY: PAD}), PAD),
         (_Checkpointed({"model": None}), CENTRE),  # Ultralytics' own, or an earlier training's
-        (_Checkpointed(None), CENTRE),  # an export: no checkpoint dictionary
+        (_Checkpointed(None), CENTRE),  # an export without a calibration file
         (object(), CENTRE),  # a stand-in model
     ],
 )
 def test_each_classifier_is_asked_the_way_it_was_trained(model: object, fit: str) -> None:
     assert fit_of(model) == fit
+
+
+@pytest.mark.parametrize(
+    ("model", "stored", "fit"),
+    [
+        (_Checkpointed(None), STRETCH, STRETCH),  # an export: its calibration file says
+        (_Checkpointed(None), None, CENTRE),  # an export with a calibration of an earlier version
+        (_Checkpointed({FIT_KEY: PAD}), STRETCH, PAD),  # the weights' own record comes first
+    ],
+)
+def test_an_export_is_asked_as_its_calibration_file_says(
+    model: object, stored: str | None, fit: str
+) -> None:
+    assert fit_of(model, stored) == fit
+
+
+def test_an_unknown_way_is_refused_when_making_the_square() -> None:
+    with pytest.raises(ValueError, match="unknown crop fit 'sideways'"):
+        fit_square(_left_lit(), 64, "sideways")
 
 
 def test_a_way_this_version_does_not_know_is_named() -> None:

@@ -7,20 +7,25 @@ import json
 import re
 from pathlib import Path
 
+from PIL import Image
+
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.classify import flip_averaged
+from filtering.crop_fit import fit_of
 
 
 def assert_report_matches_model(report_json: Path, weights: Path) -> dict:
-    """Run the weights on the report's images; its matrix and scores must follow from that."""
+    """Ask the weights about the report's images as run.py would (flip-averaged, each made
+    square the way the model learnt); its matrix and scores must follow from that."""
     from ultralytics import YOLO
 
     report = json.loads(report_json.read_text())
     paths = [Path(p["path"]) for p in report["predictions"]]
-    results = YOLO(str(weights)).predict(
-        [str(p) for p in paths], imgsz=report["imgsz"], verbose=False
-    )
-    predicted = [r.names[r.probs.top1] for r in results]
-    assert predicted == [p["predicted"] for p in report["predictions"]]
+    model = YOLO(str(weights))
+    assert report["crop_fit"] == fit_of(model)
+    crops = [Image.open(path).convert("RGB") for path in paths]
+    verdicts = flip_averaged(model, crops, report["imgsz"], "cpu", fit_of(model))
+    assert [v.label for v in verdicts] == [p["predicted"] for p in report["predictions"]]
     return assert_report_matches_predictions(report_json)
 
 

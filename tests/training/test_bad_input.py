@@ -138,14 +138,24 @@ def test_bad_options(
     assert f"{flag}: '{value}' {message}" in capsys.readouterr().err
 
 
-def test_a_crop_fit_that_is_none_of_the_ways(
-    capsys: pytest.CaptureFixture[str], labels: Path
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["--crop-fit", "crop"],
+            ["--crop-fit: invalid choice: 'crop'", "stretch", "pad", "centre"],
+        ),
+        (["--crop-fit", "pad", "--train-backbone"], ["--crop-fit is for the head alone"]),
+    ],
+)
+def test_a_crop_fit_that_cannot_be_used(
+    capsys: pytest.CaptureFixture[str], labels: Path, args: list[str], said: list[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        train.main(["--data", str(labels), "--crop-fit", "crop"])
+        train.main(["--data", str(labels), *args])
     assert exit_.value.code == 2
-    said = capsys.readouterr().err
-    assert "--crop-fit: invalid choice: 'crop' (choose from 'stretch', 'pad', 'centre')" in said
+    err = capsys.readouterr().err
+    assert all(part in err for part in said), err
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,23 @@ from filtering.training.features import backbone_features
 from filtering.training.head import head_logits
 from tests.conftest import SHARED
 from tests.training.conftest import QUICK, REPO_ROOT, TrainedRun, run_script, snapshot
+from tests.training.crops import shape_crops
 from tests.training.reports import assert_report_matches_predictions
+
+
+@pytest.mark.parametrize(
+    ("args", "folds"),
+    [
+        ([], 5),  # head only: each of the 5 heads is one of the model's
+        (["--train-backbone"], 2),  # each fold is a whole training run
+        (["--train-backbone", "--folds", "3"], 3),
+        (["--folds", "2"], 2),
+    ],
+)
+def test_the_folds_by_default_and_as_given(args: list[str], folds: int) -> None:
+    from filtering.train import parse_args
+
+    assert parse_args(["--data", "labels", *args]).folds == folds
 
 
 def test_training_writes_weights_report_and_json(trained: TrainedRun) -> None:
@@ -70,9 +87,11 @@ def test_every_crop_is_predicted_once_by_the_cross_validation(trained: TrainedRu
     # Each of the heads that are the model trained on one fold's other half, balanced: 9 per class.
     assert report["train_images_balanced"] == dict.fromkeys(CLASSIFIER_CLASSES, 9)
     assert (
-        "training: 1 x 2-fold cross-validation of the head on 53 crops' features, 4 epochs each; "
-        "the 2 heads are the model"
+        "training: 1 x 2-fold cross-validation of the head on 53 crops' features (the whole crop), "
+        "4 epochs each; the 2 heads are the model"
     ) in trained.result.stdout
+    assert report["crop_fit"] == json.loads(trained.calibration_json.read_text())["crop_fit"]
+    assert report["crop_fit"] == STRETCH
 
 
 def test_the_calibration_is_a_recount_of_the_held_back_predictions(trained: TrainedRun) -> None:
@@ -176,13 +195,56 @@ def test_run_py_sees_each_crop_as_the_heads_learnt_it(trained: TrainedRun) -> No
     _assert_asked_as_learnt(trained.weights, STRETCH)
 
 
-def test_a_crop_fit_chosen_for_training_is_the_one_run_py_uses(
-    trained: TrainedRun, tmp_path: Path, detector_weights: Path
+def _wide_crops(folder: Path) -> Path:
+    """The shapes twice as wide as high: each way of making them square sees them otherwise."""
+    for path in shape_crops(folder, per_class=12, seed=3).rglob("*.jpg"):
+        with Image.open(path) as image:
+            wide = image.convert("RGB").resize((128, 64))
+        wide.save(path, quality=90)
+    return folder
+
+
+def test_the_crop_fit_chosen_for_training_is_learnt_and_the_one_run_py_uses(
+    tmp_path: Path, detector_weights: Path
 ) -> None:
-    args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
-    result = run_script("train", tmp_path, *args, *QUICK, "--crop-fit", PAD)
-    assert result.returncode == 0, result.stderr[-3000:]
-    _assert_asked_as_learnt(tmp_path / "front_classifier.pt", PAD)
+    data = _wide_crops(tmp_path / "labels")
+    confidences = {}
+    for fit in (PAD, CENTRE):
+        out = tmp_path / fit
+        args = ("--data", str(data), "--out", str(out), "--weights", str(detector_weights))
+        result = run_script("train", tmp_path, *args, *QUICK, "--crop-fit", fit)
+        assert result.returncode == 0, result.stderr[-3000:]
+        _assert_asked_as_learnt(out / "front_classifier.pt", fit)
+        report = json.loads((out / "front_classifier_report.json").read_text())
+        assert report["crop_fit"] == fit
+        confidences[fit] = [p["conf"] for p in report["predictions"]]
+    # The same crops, folds and seed: only the squares the heads learnt from differ.
+    assert confidences[PAD] != confidences[CENTRE]
+
+
+def test_an_export_of_the_model_is_asked_as_its_calibration_says(
+    trained: TrainedRun, tmp_path: Path
+) -> None:
+    """An ONNX export keeps no checkpoint; the calibration file beside it, found by its name,
+    says how the model makes a crop square."""
+    from ultralytics import YOLO
+
+    from filtering.classify import Classifier
+    from filtering.settings import FilterSettings
+
+    copy = tmp_path / "front_classifier.pt"
+    shutil.copyfile(trained.weights, copy)
+    shutil.copyfile(trained.calibration_json, calibration_path(copy))
+    with warnings.catch_warnings():  # PyTorch's exporter, as Ultralytics drives it, warns
+        warnings.simplefilter("ignore")
+        exported = Path(YOLO(str(copy)).export(format="onnx", imgsz=64, simplify=False))
+    assert calibration_path(exported) == calibration_path(copy)  # found by the stem
+    classifier = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    assert classifier.fit == STRETCH
+    assert classifier.describe() == "64 px, the whole crop"
+    calibration_path(copy).unlink()
+    alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
 
 
 def _assert_asked_as_learnt(weights: Path, fit: str) -> None:
