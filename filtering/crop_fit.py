@@ -56,10 +56,11 @@ def fit_of(model: Any, stored: str | None = None) -> str:
     recorded = checkpoint.get(FIT_KEY) if isinstance(checkpoint, dict) else None
     fit = recorded or stored or CENTRE
     if fit not in FITS:  # written by a later version: guessing would sort every crop wrongly
+        where = "its checkpoint" if recorded else "the calibration file beside it"
         raise WeightsError(
-            f"classifier weights {getattr(model, 'ckpt_path', '') or '(in memory)'} were "
-            f"trained on crops made square as {fit!r}, which this version does not know "
-            f"(it knows {', '.join(FITS)}): update scars, or train the classifier again"
+            f"classifier weights {getattr(model, 'ckpt_path', '') or '(in memory)'}: {where} "
+            f"says they were trained on crops made square as {fit!r}, which this version does "
+            f"not know (it knows {', '.join(FITS)}): update scars, or train the classifier again"
         )
     return str(fit)
 

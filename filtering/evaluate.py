@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.crop_fit import fit_of
+from filtering.crop_fit import FIT_SAID, fit_of
 from filtering.training.calibration import read_stored
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.weights import WeightsError, load_yolo
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         "device": args.device,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    print(f"classifier {args.weights} ({imgsz} px, {FIT_SAID[str(facts['crop_fit'])]})")
     stem = (args.out or args.weights.parent) / f"{args.weights.stem}_evaluation"
     evaluate_and_report(model, found.items, found, facts, stem)
     return 0

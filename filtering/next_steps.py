@@ -53,8 +53,8 @@ def _label_rejections(
     steps = []
     if waiting:
         steps += [
-            f"look through the {len(waiting):,} crop(s) the classifier rejected and label the "
-            "front views among them:",
+            f"look through the {len(waiting):,} crop(s) the classifier rejected that are not "
+            "labelled yet, and label the front views among them:",
             f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
             "--sets not_front",
         ]

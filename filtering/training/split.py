@@ -28,6 +28,11 @@ def k_folds(items: Sequence[Item], classes: Sequence[str], k: int, seed: int) ->
     Each fold trains on the rest and predicts its held-back part: every crop is then predicted
     by a model that never saw it, which is what the report and the calibration need.
     """
+    if k > len(items):  # a fold with nothing held back would check nothing
+        raise DataError(
+            f"--folds {k} is more than the {len(items)} labelled crops: every fold holds at least "
+            f"one back, so give --folds {len(items)} or fewer (or label more crops)"
+        )
     rng = random.Random(seed)
     held: list[list[Item]] = [[] for _ in range(k)]
     dealt = 0

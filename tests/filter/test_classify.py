@@ -254,8 +254,10 @@ def test_an_unknown_way_is_refused_when_making_the_square() -> None:
 
 
 def test_a_way_this_version_does_not_know_is_named() -> None:
-    with pytest.raises(WeightsError, match="'sideways', which this version does not know"):
+    with pytest.raises(WeightsError, match=r"its checkpoint says .* 'sideways', which this"):
         fit_of(_Checkpointed({FIT_KEY: "sideways"}))
+    with pytest.raises(WeightsError, match=r"the calibration file beside it says .* 'squash'"):
+        fit_of(_Checkpointed(None), "squash")
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,8 @@ def _steps(tmp_path: Path, labelled: list[str]) -> list[str]:
 
 def test_the_rejections_not_labelled_yet_are_counted(tmp_path: Path) -> None:
     steps = _steps(tmp_path, labelled=[])
-    assert steps[0].startswith("look through the 3 crop(s) the classifier rejected")  # not "old"
+    said = "look through the 3 crop(s) the classifier rejected that are not labelled yet"
+    assert steps[0].startswith(said)  # not "old"
     assert steps[1].endswith("--label --sets not_front")
     assert len(steps) == 2
 

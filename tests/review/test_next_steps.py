@@ -110,7 +110,8 @@ def test_the_printed_next_steps_run_as_printed(
     for cls in ("front", "front_angled", "other"):
         (labels / cls / f"{unlabelled}.jpg").unlink(missing_ok=True)
     third = run_filtering(tmp_path, "--detector", str(detector_weights))
-    assert "look through the 1 crop(s) the classifier rejected" in third.stdout
+    said = "look through the 1 crop(s) the classifier rejected that are not labelled yet"
+    assert said in third.stdout
     relabel = next(command for command in printed_commands(third.stdout) if "not_front" in command)
     log = tmp_path / "data" / "final" / MODEL / LOG_NAME
     logged = len(read_events(log).events)

@@ -48,6 +48,15 @@ def test_an_ultralytics_layout_is_named(capsys: pytest.CaptureFixture[str], tmp_
     assert "found folders train, val instead" in err
 
 
+def test_more_folds_than_crops_is_named_before_any_training(
+    capsys: pytest.CaptureFixture[str], labels: Path
+) -> None:
+    crops = sum(1 for _ in labels.rglob("*.jpg"))
+    err = fails(capsys, train.main, "--data", str(labels), "--folds", str(crops + 1))
+    assert f"--folds {crops + 1} is more than the {crops} labelled crops" in err
+    assert not (labels.parent / "models").exists()  # nothing was trained or written
+
+
 def test_too_few_images_to_split(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
     for path in sorted((labels / "front").iterdir())[1:]:
         path.unlink()
