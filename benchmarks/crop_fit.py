@@ -35,8 +35,9 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from PIL import Image
 
+from benchmarks.quality import REPO, label_of, photo_and_model_options, photos_by_view
 from benchmarks.quality_figures import FRONT_FACING, ratio
-from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, OTHER
+from filtering.classes import CLASSIFIER_CLASSES, OTHER
 from filtering.classify import Verdict, route
 from filtering.crop_fit import CENTRE, FITS, PAD, STRETCH
 from filtering.detect import Detector, NoVehicle, crop, main_vehicle
@@ -52,16 +53,10 @@ from filtering.training.settings import TrainSettings
 from filtering.training.split import balanced, k_folds
 from filtering.training.start import choose_start
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-LABEL_OF_VIEW = {"front": FRONT, "front_three_quarter": FRONT_ANGLED}  # every other view: other
-
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--photos", type=Path, default=SHARED / "photos" / "lire-ferrari")
-    p.add_argument("--detector", default=str(SHARED / "models" / "yolov8n.pt"))
-    p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="backbone")
+    photo_and_model_options(p, "backbone")
     p.add_argument(
         "--rounds", type=positive_int, default=12, help="2-fold cross-validations, new folds"
     )
@@ -84,7 +79,7 @@ def labelled_crops(photos: Path, detector: str, folder: Path) -> tuple[list[Item
     settings = FilterSettings(detector=detector)
     detect = Detector.from_weights(settings)
     items, views = [], {}
-    for path in sorted(photos.glob("*/*.jpg")):
+    for path in [path for files in photos_by_view(photos).values() for path in files]:
         view = path.parent.name
         with Image.open(path) as opened:
             image = opened.convert("RGB")
@@ -95,7 +90,7 @@ def labelled_crops(photos: Path, detector: str, folder: Path) -> tuple[list[Item
             continue
         target = folder / f"{view}--{path.stem}.jpg"  # two views may hold the same name
         crop(image, box, settings.crop_margin).save(target, quality=95)  # as filtering stores it
-        items.append(Item(target, LABEL_OF_VIEW.get(view, OTHER)))
+        items.append(Item(target, label_of(view)))
         views[target.stem] = view
     return items, views
 

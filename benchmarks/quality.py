@@ -51,11 +51,16 @@ MODEL = "photos"  # the model folder name inside each temporary data folder
 LABEL_OF_VIEW = {"front": FRONT, "front_three_quarter": FRONT_ANGLED}  # every other view: other
 
 
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def photo_and_model_options(p: argparse.ArgumentParser, weights_help: str) -> None:
+    """The options of the benchmarks that crop the labelled photos and train from weights."""
     p.add_argument("--photos", type=Path, default=SHARED / "photos" / "lire-ferrari")
     p.add_argument("--detector", default=str(SHARED / "models" / "yolov8n.pt"))
-    p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help="start")
+    p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help=weights_help)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    photo_and_model_options(p, "start")
     p.add_argument("--plain-epochs", type=int, default=30, help="epochs of the plain fine-tune")
     p.add_argument("--imgsz", type=int, default=224)
     p.add_argument(
