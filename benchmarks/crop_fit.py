@@ -2,10 +2,12 @@
 
     python benchmarks/crop_fit.py [--photos ../shared/photos/lire-ferrari] [--rounds 12]
                                   [--fits stretch,centre,pad] [--detector FILE] [--weights FILE]
+                                  [--views none|FILE]
 
 Each photo of `--photos` (any folder of `<view>/*.jpg`) is cropped as filtering crops it (the
-main vehicle, its margin) and labelled by its view (front -> front, front_three_quarter ->
-front_angled, the rest -> other). For each way of making a crop square, the frozen backbone of
+main vehicle, its margin) and labelled by its view, as quality.py takes it (its folder, or
+`benchmarks/views/<folder name>.csv` where that corrects it): front -> front, front_three_quarter ->
+front_angled, the rest -> other. For each way of making a crop square, the frozen backbone of
 `--weights` gives every crop's features once; then, in `--rounds` rounds of 2-fold
 cross-validation (new folds each round), a head trains as train.py trains one (30 epochs,
 balanced, mirrored at random) on one fold and predicts the other, flip-averaged. Each prediction
@@ -35,7 +37,13 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from PIL import Image
 
-from benchmarks.quality import REPO, label_of, photo_and_model_options, photos_by_view
+from benchmarks.quality import (
+    REPO,
+    corrections_file,
+    label_of,
+    photo_and_model_options,
+    photos_by_view,
+)
 from benchmarks.quality_figures import FRONT_FACING, ratio
 from filtering.classes import CLASSIFIER_CLASSES, OTHER
 from filtering.classify import Verdict, route
@@ -73,14 +81,15 @@ def fit_list(text: str) -> list[str]:
     return fits
 
 
-def labelled_crops(photos: Path, detector: str, folder: Path) -> tuple[list[Item], dict[str, str]]:
+def labelled_crops(
+    by_view: dict[str, list[Path]], detector: str, folder: Path
+) -> tuple[list[Item], dict[str, str]]:
     """Every photo's crop, as filtering makes it, saved under `folder`; the items and each
     crop's view. Photos without a crop are printed with filtering's reason."""
     settings = FilterSettings(detector=detector)
     detect = Detector.from_weights(settings)
     items, views = [], {}
-    for path in [path for files in photos_by_view(photos).values() for path in files]:
-        view = path.parent.name
+    for view, path in [(view, path) for view, files in by_view.items() for path in files]:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
         try:
@@ -163,9 +172,16 @@ def main() -> None:
 
     args = parse_args()
     fits = args.fits
-    results: dict[str, Any] = {"photos": str(args.photos), "rounds": args.rounds, "fits": {}}
+    corrections = corrections_file(args.photos, args.views)
+    results: dict[str, Any] = {
+        "photos": str(args.photos),
+        "view_corrections": str(corrections) if corrections else None,
+        "rounds": args.rounds,
+        "fits": {},
+    }
     with tempfile.TemporaryDirectory(prefix="scars-crop-fit-") as work:
-        items, views = labelled_crops(args.photos, args.detector, Path(work))
+        by_view = photos_by_view(args.photos, corrections)
+        items, views = labelled_crops(by_view, args.detector, Path(work))
         results["crops"] = dict(Counter(views.values()))
         # One frozen start for every way: the heads differ only in what they learn from.
         network = classifier_of(choose_start(args.weights, seed=0).model, len(CLASSIFIER_CLASSES))

@@ -1,13 +1,15 @@
 """Benchmark: the user's whole loop on real photos with a perfect labeller, in two folds.
 
     python benchmarks/quality.py [--photos ../shared/photos/lire-ferrari] [--plain-epochs 30]
-                                 [--rounds 1]
+                                 [--rounds 1] [--views none|FILE]
 
 The photos are a folder of `<view>/*.jpg` (views front, front_three_quarter, side, rear,
-rear_three_quarter, other, interior). They are split in two halves, stratified by view. Each half
-is filtered by `filtering/run.py` without a classifier; its crops in `to_label/` are labelled by
-their true view (front -> front, front_three_quarter -> front_angled, anything else -> other); a
-classifier is trained from them; then the other half is filtered with that classifier.
+rear_three_quarter, other, interior); `benchmarks/views/<folder name>.csv`, where there is one,
+gives the photos filed under a plainly wrong view their own (`--views none`: the folders). They are
+split in two halves, stratified by view. Each half is filtered by `filtering/run.py` without a
+classifier; its crops in `to_label/` are labelled by their true view (front -> front,
+front_three_quarter -> front_angled, anything else -> other); a classifier is trained from them;
+then the other half is filtered with that classifier.
 
 Two recipes train from the same starting weights on the same labels: `filtering/train.py` as a user
 runs it, and a plain fixed-epoch Ultralytics fine-tune on all crops (no validation split, no early
@@ -23,6 +25,7 @@ points, which says nothing about a change. Results also go to benchmarks/out/qua
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -49,6 +52,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MODEL = "photos"  # the model folder name inside each temporary data folder
 LABEL_OF_VIEW = {"front": FRONT, "front_three_quarter": FRONT_ANGLED}  # every other view: other
+VIEWS = ("front", "front_three_quarter", "side", "rear", "rear_three_quarter", "other", "interior")
+# Corrections of a photo folder's views, one file per folder name (benchmarks/views/README.md).
+CORRECTIONS = REPO / "benchmarks" / "views"
+NO_CORRECTIONS = "none"
 
 
 def photo_and_model_options(p: argparse.ArgumentParser, weights_help: str) -> None:
@@ -56,6 +63,41 @@ def photo_and_model_options(p: argparse.ArgumentParser, weights_help: str) -> No
     p.add_argument("--photos", type=Path, default=SHARED / "photos" / "lire-ferrari")
     p.add_argument("--detector", default=str(SHARED / "models" / "yolov8n.pt"))
     p.add_argument("--weights", default=str(SHARED / "models" / "yolov8n.pt"), help=weights_help)
+    p.add_argument(
+        "--views",
+        help="a CSV (file,view,why) of photos whose view is not their folder's (default: "
+        f"benchmarks/views/<photo folder name>.csv if there is one; {NO_CORRECTIONS}: the folders)",
+    )
+
+
+def corrections_file(photos: Path, given: str | None) -> Path | None:
+    """The view corrections that apply: `--views` as given, else the folder's shipped file."""
+    if given == NO_CORRECTIONS:
+        return None
+    if given is not None:
+        return Path(given)
+    shipped = CORRECTIONS / f"{photos.resolve().name}.csv"
+    return shipped if shipped.is_file() else None
+
+
+def read_corrections(path: Path, photos: Path) -> dict[Path, str]:
+    """Each corrected photo's path under `photos` and its view; a row that names no photo of the
+    folder or no known view stops the benchmark with its line."""
+    try:
+        with path.open(newline="", encoding="utf-8") as opened:
+            rows = list(csv.DictReader(opened))
+    except OSError as error:
+        sys.exit(f"error: cannot read the view corrections {path}: {error.strerror}")
+    out = {}
+    for line, row in enumerate(rows, 2):  # line 1 is the header
+        file, view = (row.get("file") or "").strip(), (row.get("view") or "").strip()
+        where = f"{path}, line {line}"
+        if not file or not (photos / file).is_file():
+            sys.exit(f"error: {where}: no photo {file!r} under {photos}")
+        if view not in VIEWS:
+            sys.exit(f"error: {where}: unknown view {view!r} (choose from {', '.join(VIEWS)})")
+        out[photos / file] = view
+    return out
 
 
 def parse_args() -> argparse.Namespace:
@@ -73,6 +115,7 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     # The steps run in their own folders: paths given relative to here must still find their files.
     args.detector, args.weights = (_absolute(w) for w in (args.detector, args.weights))
+    args.corrections = corrections_file(args.photos, args.views)
     return args
 
 
@@ -80,14 +123,20 @@ def _absolute(weights: str) -> str:
     return str(Path(weights).resolve()) if Path(weights).exists() else weights
 
 
-def photos_by_view(folder: Path) -> dict[str, list[Path]]:
+def photos_by_view(folder: Path, corrections: Path | None = None) -> dict[str, list[Path]]:
+    """Each view's photos: their folder's, except where `corrections` gives another view."""
     if not folder.is_dir():
         sys.exit(f"error: photo folder not found: {folder} (expected <view>/*.jpg)")
     views = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     found = {v.name: sorted(v.glob("*.jpg")) + sorted(v.glob("*.jpeg")) for v in views}
     if not any(found.values()):
         sys.exit(f"error: no <view>/*.jpg photos under {folder}")
-    return {view: files for view, files in found.items() if files}
+    moved = read_corrections(corrections, folder) if corrections else {}
+    out: dict[str, list[Path]] = {}
+    for view, files in found.items():
+        for path in files:
+            out.setdefault(moved.get(path, view), []).append(path)
+    return {view: sorted(files) for view, files in sorted(out.items())}
 
 
 def halves(by_view: dict[str, list[Path]], round_index: int = 0) -> list[dict[str, str]]:
@@ -173,7 +222,7 @@ def _run(command: list[str], cwd: Path, log: Path) -> None:
 
 
 def run_loop(args: Any, work: Path) -> dict[str, Any]:
-    by_view = photos_by_view(args.photos)
+    by_view = photos_by_view(args.photos, args.corrections)
     recipes = [r for r in args.recipes.split(",") if r]
     ended: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in recipes}
     seconds: dict[str, list[float]] = {r: [] for r in recipes}
@@ -195,6 +244,7 @@ def run_loop(args: Any, work: Path) -> dict[str, Any]:
         views.update({prefix + i: view for half in parts for i, view in half.items()})
     return {
         "photos": str(args.photos),
+        "view_corrections": str(args.corrections) if args.corrections else None,
         "rounds": args.rounds,
         "labelled_crops_per_fold_sum": dict(crops),
         "recipes": {r: figures(ended[r], views, seconds[r]) for r in recipes},

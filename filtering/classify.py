@@ -126,9 +126,9 @@ def clean_threshold(settings: FilterSettings) -> float:
 
 
 def reject_threshold(settings: FilterSettings) -> float | None:
-    """The one place where the `other` probability that rejects an angled front is decided:
-    `--other-conf` when given, else the threshold calibrated when the classifier was trained,
-    else none (a crop is rejected only when `other` is its most likely class)."""
+    """The one place where the `other` probability that rejects a crop that is not a straight
+    front is decided: `--other-conf` when given, else the threshold calibrated when the classifier
+    was trained, else none (a crop is rejected only at `other` >= 0.5, `not_front_facing`)."""
     return _reject(settings, read_stored(settings.classifier))
 
 
@@ -172,13 +172,13 @@ def describe_thresholds(settings: FilterSettings) -> str:
     """The routing a run applies, in one line for the console."""
     stored = read_stored(settings.classifier)
     used = _in_use(settings, stored)
-    first = "a crop is rejected when other is its first class"
+    first = "a crop is rejected at other >= 0.5"
     if used["other_conf"] == NO_THRESHOLD:
         other = f"{first} (no other threshold)"
-    elif (_reject(settings, stored) or 0) >= 1:  # no angled front has other at 1: it is off
+    elif (_reject(settings, stored) or 0) >= 0.5:  # `not_front_facing` rejects there anyway
         other = f"{first} (the other threshold is off: {used['other_conf']})"
     else:
-        other = f"an angled front is rejected at other >= {used['other_conf']}"
+        other = f"{first}, one that is not a straight front at other >= {used['other_conf']}"
     return f"clean at front >= {used['front_conf']}; {other}"
 
 
@@ -188,19 +188,37 @@ def route(
     """The fate of a crop and, when it is not clean, why."""
     if verdict.label == FRONT and verdict.conf >= front_conf:
         return CLEAN, None
-    if verdict.label == FRONT_ANGLED and _likely_other(verdict, other_conf):
-        # Only an angled front: a straight front that is not clean waits in questionable, since
-        # straight fronts are what clean is for and a person may still save it there.
+    if not_front_facing(verdict):
+        return REJECTED, f"{NOT_FRONT}:{OTHER if verdict.label in VIEW_CLASSES else verdict.label}"
+    if verdict.label != FRONT and _likely_other(verdict, other_conf):
+        # Not a straight front: one that is not clean waits in questionable, since straight
+        # fronts are what clean is for and a person may still save it there.
         return REJECTED, LIKELY_OTHER_REASON
-    if verdict.label == FRONT:
-        return QUESTIONABLE, "front_low_confidence"
-    if verdict.label == FRONT_ANGLED:
-        return QUESTIONABLE, "front_angled"
-    return REJECTED, f"{NOT_FRONT}:{verdict.label}"
+    return QUESTIONABLE, QUESTIONABLE_REASONS[verdict.label]
 
 
-# The reason of an angled front whose `other` reaches the threshold.
+VIEW_CLASSES = (FRONT, FRONT_ANGLED, OTHER)
+# Why a crop that is not clean waits in questionable, by its likeliest class.
+QUESTIONABLE_REASONS = {
+    FRONT: "front_low_confidence",
+    FRONT_ANGLED: "front_angled",
+    # other is its likeliest class, but front and front_angled together are likelier
+    OTHER: "front_views_likelier",
+}
+# The reason of a crop that is not a straight front whose `other` reaches the threshold.
 LIKELY_OTHER_REASON = f"{NOT_FRONT}:likely_other"
+
+
+def not_front_facing(verdict: Verdict) -> bool:
+    """Rejected whatever the thresholds: `other` is at least as likely as the two front views
+    together (`other` >= 0.5). A crop whose likeliest class is `other` at 0.45 is more likely a
+    front view than not, and such a doubt goes to questionable, where a person sees it; a model
+    that gives no `other` probability, or a class beyond the three, is taken at its label."""
+    if verdict.label not in VIEW_CLASSES:
+        return True
+    if verdict.other is None:
+        return verdict.label == OTHER
+    return verdict.other >= 0.5
 
 
 def _likely_other(verdict: Verdict, other_conf: float | None) -> bool:

@@ -139,6 +139,7 @@ class ClassifyStage(BatchStage):
         "not_front:likely_other": ("classifier", "other_conf"),
         "front_low_confidence": ("front_conf",),
         "front_angled": ("classifier",),
+        "front_views_likelier": ("classifier", "other_conf"),
     }
     fields: ClassVar[tuple[str, ...]] = (
         "classifier_label",

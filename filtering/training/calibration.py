@@ -12,14 +12,16 @@ below `DEFAULT_FRONT_CONF`: a handful of held-back fronts can make 0.47 look the
 does. The calibration then says the target was not reached and what precision is sure. `run.py`
 reads the threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
 
-The same predictions set the `other` threshold: a crop predicted `front_angled` whose probability
-of `other` reaches it is rejected, which keeps rears and sides that look half like an angled
-front out of questionable (a straight front not clean stays questionable). It is put just above
-the highest `other` of any held-back front view (those the classifier does not already reject):
-of n held-back front views, a new one lies above all of them 1 time in n + 1, so with at least
-`MIN_FRONT_VIEWS` of them it costs at most some 5 % of the front views (an upper bound: most
-front views are far below), and none of those labelled. With fewer, or when the threshold would
-be 0.5 or more (where `other` is first anyway), there is none.
+The same predictions set the `other` threshold. Without it a crop is rejected only when `other`
+is at least as likely as the two front views together (0.5, `classify.not_front_facing`); with
+it, a crop that is not a straight front is rejected from that probability of `other` on, which
+keeps rears and sides that look half like an angled front out of questionable (a straight front
+not clean stays questionable). It is put just above the highest `other` of any held-back front
+view that the classifier does not already reject: of n held-back front views, a new one lies
+above all of them 1 time in n + 1, so with at least `MIN_FRONT_VIEWS` of them it costs at most
+some 5 % of the front views (an upper bound: most front views are far below), and none of those
+labelled. With fewer, or when the threshold would be 0.5 or more (where a crop is rejected
+anyway), there is none.
 
 This module is the one reader and writer of that file.
 """
@@ -32,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from filtering.classes import FRONT, FRONT_ANGLED, OTHER
+from filtering.classes import FRONT, FRONT_ANGLED
 from filtering.files import write_text_atomic
 from filtering.training.predict import Prediction
 
@@ -61,7 +63,7 @@ class Calibration:
     other_conf: float | None = None
     other_rejected: int = 0  # held-back crops not front-facing that it rejects besides
     front_views: int = 0  # held-back front views (front, front_angled) it was set above
-    front_views_lost: int = 0  # held-back front views predicted other (lost whatever it is)
+    front_views_lost: int = 0  # held-back front views at other >= 0.5 (lost whatever it is)
     highest_front_other: float | None = None  # the highest other of the `front_views`
     # How the model makes a crop square (crop_fit.py), for an export of it, which has no
     # checkpoint of its own to say so: the export finds this file by its name.
@@ -87,8 +89,9 @@ class Calibration:
         return line
 
     def describe_other(self) -> str:
+        lost = self.front_views_lost
         counted = f"{self.front_views} held-back front views the classifier does not reject" + (
-            f" ({self.front_views_lost} more it predicts other)" if self.front_views_lost else ""
+            f" ({lost} more it rejects at other >= 0.5)" if lost else ""
         )
         if self.other_conf is not None:
             return (
@@ -103,9 +106,9 @@ class Calibration:
         else:
             why = (
                 f"one of the {counted} has other at {self.highest_front_other:.4f}, so it would "
-                "be 0.5 or more, where other is first anyway"
+                "be 0.5 or more, where a crop is rejected anyway"
             )
-        return f"other threshold: none ({why}): a crop is rejected only when other is first"
+        return f"other threshold: none ({why}): a crop is rejected only at other >= 0.5"
 
 
 def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
@@ -133,8 +136,9 @@ def with_other_threshold(
     calibration: Calibration, predictions: Sequence[Prediction]
 ) -> Calibration:
     """`calibration` with the `other` threshold these held-back predictions set (module doc)."""
-    facing = [p for p in predictions if p.label in FRONT_VIEWS and p.predicted != OTHER]
-    lost = sum(p.label in FRONT_VIEWS and p.predicted == OTHER for p in predictions)
+    views = [p for p in predictions if p.label in FRONT_VIEWS]
+    facing = [p for p in views if not _rejected_anyway(p)]
+    lost = len(views) - len(facing)
     others = [p.other for p in facing]
     known = [o for o in others if o is not None]
     highest = max(known) if known and len(known) == len(others) else None
@@ -151,6 +155,13 @@ def with_other_threshold(
     threshold = round(highest + STEP, 4)
     rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
     return replace(counts, other_conf=threshold, other_rejected=len(rejected))
+
+
+def _rejected_anyway(p: Prediction) -> bool:
+    """Rejected by the classifier whatever the thresholds, as run.py routes the crop."""
+    from filtering.classify import Verdict, not_front_facing
+
+    return not_front_facing(Verdict(p.predicted, p.conf, p.other))
 
 
 def _rejected_by_other(p: Prediction, threshold: float, front_conf: float) -> bool:

@@ -33,7 +33,12 @@ PHOTOS = SHARED / "photos" / "lire-ferrari"
         (Verdict("front", 0.79), QUESTIONABLE, "front_low_confidence"),
         (Verdict("front_angled", 0.99), QUESTIONABLE, "front_angled"),
         (Verdict("front_angled", 0.40), QUESTIONABLE, "front_angled"),
-        (Verdict("other", 0.99), REJECTED, "not_front:other"),
+        (Verdict("other", 0.99), REJECTED, "not_front:other"),  # no other given: the label
+        (Verdict("other", 0.99, other=0.99), REJECTED, "not_front:other"),
+        (Verdict("other", 0.50, other=0.50), REJECTED, "not_front:other"),
+        # other likeliest, but front and front_angled together likelier: a doubt, kept
+        (Verdict("other", 0.45, other=0.45), QUESTIONABLE, "front_views_likelier"),
+        (Verdict("rear", 0.90, other=0.05), REJECTED, "not_front:rear"),  # a class beyond three
     ],
 )
 def test_routing(verdict: Verdict, fate: str, reason: str | None) -> None:
@@ -50,15 +55,19 @@ def test_routing(verdict: Verdict, fate: str, reason: str | None) -> None:
         (Verdict("front_angled", 0.90, other=0.05), QUESTIONABLE, "front_angled"),
         (Verdict("front_angled", 0.60), QUESTIONABLE, "front_angled"),  # no other given
         (Verdict("other", 0.50, other=0.50), REJECTED, "not_front:other"),
+        (Verdict("other", 0.45, other=0.45), REJECTED, "not_front:likely_other"),
     ],
 )
 def test_routing_with_an_other_threshold(verdict: Verdict, fate: str, reason: str | None) -> None:
     assert route(verdict, front_conf=0.80, other_conf=0.30) == (fate, reason)
 
 
-def test_without_an_other_threshold_other_must_be_first() -> None:
+def test_without_an_other_threshold_other_must_reach_half() -> None:
     verdict = Verdict("front_angled", 0.45, other=0.44)
     assert route(verdict, front_conf=0.80, other_conf=None) == (QUESTIONABLE, "front_angled")
+    doubt = Verdict("other", 0.49, other=0.49)
+    assert route(doubt, front_conf=0.80, other_conf=0.49) == (REJECTED, "not_front:likely_other")
+    assert route(doubt, front_conf=0.80, other_conf=0.50) == (QUESTIONABLE, "front_views_likelier")
 
 
 def test_the_trained_classifier_tells_the_views_apart(
@@ -263,9 +272,10 @@ def test_a_way_this_version_does_not_know_is_named() -> None:
 @pytest.mark.parametrize(
     ("other_conf", "said"),
     [
-        (None, "a crop is rejected when other is its first class (no other threshold)"),
-        (0.3, "an angled front is rejected at other >= 0.3 (given)"),
-        (1.0, "a crop is rejected when other is its first class (the other threshold is off: 1 "),
+        (None, "a crop is rejected at other >= 0.5 (no other threshold)"),
+        (0.3, "rejected at other >= 0.5, one that is not a straight front at other >= 0.3 (given)"),
+        (1.0, "a crop is rejected at other >= 0.5 (the other threshold is off: 1 "),
+        (0.5, "a crop is rejected at other >= 0.5 (the other threshold is off: 0.5 "),
     ],
 )
 def test_the_run_says_which_other_threshold_it_applies(

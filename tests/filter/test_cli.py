@@ -159,15 +159,14 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     assert {records[i]["classifier_label"] for i in waiting} == {"front"}  # colour bus crops
     # The run names the thresholds it applies: this classifier has no calibration beside it.
     assert (
-        "clean at front >= 0.8 (default); a crop is rejected when other is its first class (no "
-        "other threshold)"
+        "clean at front >= 0.8 (default); a crop is rejected at other >= 0.5 (no other threshold)"
     ) in done.stdout
     again = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert "nothing new to process\n" in again.stdout
     # A threshold given to a run with nothing new is not silently ignored.
     given = run_filtering(tmp_path, "--detector", str(detector_weights), "--other-conf", "0.3")
     assert "nothing new to process: --front-conf and --other-conf apply to photos" in given.stdout
-    assert "an angled front is rejected at other >= 0.3 (given)" in given.stdout
+    assert "one that is not a straight front at other >= 0.3 (given)" in given.stdout
 
 
 def test_an_export_of_fixed_size_is_said_to_run_at_it_and_quietly(

@@ -205,12 +205,13 @@ def _with_others(facing_others: list[float], rest: list[tuple[str, str, float, f
 
 
 def _recount_other(held_back: list[Prediction], threshold: float) -> int:
-    """Crops not front views that the threshold rejects (angled fronts only), written out."""
+    """Crops not front views that the threshold rejects besides those at other >= 0.5 (none
+    predicted a straight front), written out."""
     return sum(
         p.label == "other"
-        and p.predicted == "front_angled"
+        and p.predicted != "front"
         and p.other is not None
-        and p.other >= threshold
+        and threshold <= p.other < 0.5
         for p in held_back
     )
 
@@ -224,6 +225,7 @@ REST = [
     ("other", "front_angled", 0.80, 0.20),  # less other than the highest front view: kept
     ("front", "other", 0.70, 0.70),  # a front lost already: no say in the threshold
     ("other", "other", 0.90, 0.90),  # rejected anyway, not counted
+    ("other", "other", 0.45, 0.45),  # other likeliest but under 0.5: the threshold rejects it
 ]
 
 
@@ -233,22 +235,32 @@ def test_the_other_threshold_lies_just_above_every_front_view() -> None:
     chosen = with_other_threshold(FRONT_AT_090, held_back)
     assert chosen.other_conf == 0.2401
     assert chosen.front_views == 25
-    assert chosen.other_rejected == _recount_other(held_back, 0.2401) == 1
+    assert chosen.other_rejected == _recount_other(held_back, 0.2401) == 2
     routed = [route(Verdict(p.predicted, p.conf, p.other), chosen.front_conf, chosen.other_conf)
               for p in held_back if p.label in ("front", "front_angled")]  # fmt: skip
-    assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front `other` took first
-    assert chosen.front_views_lost == 1  # the front predicted other
+    assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front at other 0.70
+    assert chosen.front_views_lost == 1  # that front
     assert chosen.describe_other().startswith(
         "other threshold 0.2401, just above all 25 held-back front views the classifier does not "
-        "reject (1 more it predicts other): it also rejects 1 held-back crop(s)"
+        "reject (1 more it rejects at other >= 0.5): it also rejects 2 held-back crop(s)"
     )
+
+
+def test_a_front_view_likeliest_other_under_half_is_a_front_view_kept() -> None:
+    """At other 0.45 a front view is more likely front-facing than not: run.py keeps it in
+    questionable, so it counts among the front views the threshold lies above."""
+    held_back = _with_others([0.01 * k for k in range(24)], [("front", "other", 0.45, 0.45)])
+    chosen = with_other_threshold(FRONT_AT_090, held_back)
+    assert (chosen.front_views, chosen.front_views_lost, chosen.other_conf) == (25, 0, 0.4501)
+    kept = route(Verdict("other", 0.45, 0.45), chosen.front_conf, chosen.other_conf)
+    assert kept == ("questionable", "front_views_likelier")
 
 
 @pytest.mark.parametrize(
     ("facing", "why"),
     [
         ([0.01] * 19, "(19 held-back front views the classifier does not reject (1 more it "
-         "predicts other), 20 needed to set it)"),
+         "rejects at other >= 0.5), 20 needed to set it)"),
         ([0.01] * 24 + [0.4999], "has other at 0.4999, so it would be 0.5 or more"),
     ],
 )  # fmt: skip
