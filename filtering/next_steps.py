@@ -23,7 +23,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) -> list[str]:
     """The commands to run next, with this run's own paths, so they run as printed."""
-    final, labels = settings.final(name), settings.data / "labels" / name
+    final, labels = settings.final(name), settings.labels(name)
     if any(r["fate"] == TO_LABEL for r in records.values()):
         return [
             f"next: label the crops waiting in {final / TO_LABEL}:",
@@ -54,7 +54,7 @@ def _label_rejections(
     if waiting:
         steps += [
             f"look through the {len(waiting):,} crop(s) the classifier rejected that are not "
-            "labelled yet, and label the front views among them:",
+            f"labelled yet in {labels}, and label the front views among them:",
             f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
             "--sets not_front",
         ]

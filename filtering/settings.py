@@ -33,6 +33,7 @@ ONNX_RUNTIMES = ("onnx", INT8)
 RUNTIMES = (*ONNX_RUNTIMES, "pytorch")
 # What Ultralytics downloads by itself on a user's machine; any local path works too.
 DEFAULT_DETECTOR = "yolov8n.pt"
+LABELS_FOLDER = "labels"  # <data>/labels/<model>: the labelled crops, by class
 
 
 def user_cache() -> Path:
@@ -160,6 +161,10 @@ class FilterSettings:
 
     def final(self, model: str) -> Path:
         return self.data / "final" / model
+
+    def labels(self, model: str) -> Path:
+        """Where README's layout keeps the model's labelled crops, `<data>/labels/<model>`."""
+        return self.data / LABELS_FOLDER / model
 
 
 # What the help and the report say of a default that is decided later.

@@ -26,6 +26,7 @@ from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
 from filtering.crop_fit import FIT_SAID, FITS
 from filtering.device import check_device
 from filtering.next_steps import script
+from filtering.settings import LABELS_FOLDER, FilterSettings
 from filtering.training.calibration import (
     Calibration,
     calibrate,
@@ -157,7 +158,8 @@ def run(settings: TrainSettings) -> int:
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
     print(f"weights: {settings.weights_path}")
-    print(f"next, filter with it: {_filter_command(settings.weights_path, trained.detector)}")
+    command = filter_command(settings.weights_path, trained.detector, settings.data)
+    print(f"next, filter with it: {command}")
     print(
         "  it sorts the photos not decided yet and the crops waiting in to_label/; photos already "
         'in a set keep it (README, "Sorting again": to sort them anew with this model)'
@@ -165,10 +167,15 @@ def run(settings: TrainSettings) -> int:
     return 0
 
 
-def _filter_command(weights: Path, detector: Path | None) -> str:
+def filter_command(weights: Path, detector: Path | None, labels: Path) -> str:
     """run.py as it finds these weights (by default at models/, else named), with the detector
-    file training started from: a user who trains offline from one filters offline with it."""
+    file training started from: a user who trains offline from one filters offline with it; and
+    the data folder the labels belong to when they lie in its `labels/<model>/` (README's
+    layout) and it is not run.py's default."""
     command = f"python {script('filtering/run.py')}"
+    data = labels.parent.parent if labels.parent.name == LABELS_FOLDER else None
+    if data is not None and data.resolve() != FilterSettings().data.resolve():
+        command += f" --data {shlex.quote(str(data))}"
     if detector is not None:
         command += f" --detector {shlex.quote(str(detector))}"
     if weights.resolve() != DEFAULT_CLASSIFIER.resolve():
@@ -206,7 +213,7 @@ def _facts(
     """What the report says about the training, above its numbers."""
     return {
         "title": "Front-facing classifier: held-back predictions of cross-validation",
-        "weights": str(trained.weights),
+        "weights": str(settings.weights_path),  # where it is once in place, not its staged name
         "starting_weights": trained.start,
         "data": str(settings.data),
         "reviewed": [str(folder) for folder in settings.reviewed],

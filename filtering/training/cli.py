@@ -22,7 +22,7 @@ from filtering.training.labelled import (
     other_folders,
     read_labelled,
 )
-from filtering.training.metrics import score
+from filtering.training.metrics import score, share_text
 from filtering.training.predict import Prediction, predict
 from filtering.training.report import Evaluation, write_report
 from filtering.training.reviewed import merged, read_reviewed
@@ -129,13 +129,11 @@ def report_predictions(
     html_path, json_path = write_report(evaluation, stem)
     for s in scores.per_class:
         print(
-            f"  {s.label:<13} images {s.images:>5}  precision {_num(s.precision)}  "
-            f"recall {_num(s.recall)}"
+            f"  {s.label:<13} images {s.images:>5}  "
+            f"precision {share_text(s.correct, s.predicted):>5}  "
+            f"recall {share_text(s.correct, s.images):>5}"
         )
-    print(f"accuracy {scores.accuracy:.3f} on {len(predictions)} images")
+    right = sum(p.predicted == p.label for p in predictions)
+    print(f"accuracy {share_text(right, len(predictions))} on {len(predictions)} images")
     print(f"report: {html_path} (numbers: {json_path})")
     return evaluation
-
-
-def _num(value: float | None) -> str:
-    return "  n/a" if value is None else f"{value:.3f}"

@@ -49,3 +49,9 @@ def _class_score(label: str, i: int, matrix: list[list[int]]) -> ClassScore:
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def share_text(part: int, whole: int) -> str:
+    """A ratio at 3 decimals from its counts: the stored 4-decimal value rounded again could
+    differ (17 of 21 is 0.8095, which prints as 0.809, where 0.810 is right)."""
+    return f"{part / whole:.3f}" if whole else "n/a"

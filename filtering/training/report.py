@@ -10,7 +10,7 @@ from pathlib import Path
 from filtering.files import write_text_atomic
 from filtering.report_html import Thumb, contact_sheet, page, table
 from filtering.training.labelled import Skipped
-from filtering.training.metrics import Scores
+from filtering.training.metrics import Scores, share_text
 from filtering.training.predict import Prediction
 
 MAX_THUMBS = 400  # misclassified crops shown; more would make the page slow to open
@@ -61,12 +61,19 @@ def as_html(evaluation: Evaluation) -> str:
     wrong = [p for p in evaluation.predictions if p.predicted != p.label]
     sections = [
         table(["", ""], [_fact(k, v) for k, v in evaluation.facts.items() if k != "title"]),
-        f"<p>{len(evaluation.predictions)} images, accuracy {_num(scores.accuracy)}</p>",
+        f"<p>{len(evaluation.predictions)} images, accuracy {_accuracy(evaluation)}</p>",
         "<h2>Per class</h2>",
         table(
             ["class", "images", "predicted as", "correct", "precision", "recall"],
             [
-                (s.label, s.images, s.predicted, s.correct, _num(s.precision), _num(s.recall))
+                (
+                    s.label,
+                    s.images,
+                    s.predicted,
+                    s.correct,
+                    share_text(s.correct, s.predicted),
+                    share_text(s.correct, s.images),
+                )
                 for s in scores.per_class
             ],
         ),
@@ -117,5 +124,6 @@ def _skipped_section(skipped: Sequence[Skipped]) -> list[str]:
     return [f"<h2>Skipped ({len(skipped)})</h2>", table(["file", "reason"], rows)]
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+def _accuracy(evaluation: Evaluation) -> str:
+    predictions = evaluation.predictions
+    return share_text(sum(p.predicted == p.label for p in predictions), len(predictions))

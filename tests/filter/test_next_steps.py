@@ -32,8 +32,9 @@ def _steps(tmp_path: Path, labelled: list[str]) -> list[str]:
 
 def test_the_rejections_not_labelled_yet_are_counted(tmp_path: Path) -> None:
     steps = _steps(tmp_path, labelled=[])
-    said = "look through the 3 crop(s) the classifier rejected that are not labelled yet"
+    said = "look through the 3 crop(s) the classifier rejected that are not labelled yet in "
     assert steps[0].startswith(said)  # not "old"
+    assert f"labelled yet in {tmp_path / 'data' / 'labels' / MODEL}," in steps[0]  # which folder
     assert steps[1].endswith("--label --sets not_front")
     assert len(steps) == 2
 

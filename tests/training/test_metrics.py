@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.training.metrics import score
+from filtering.training.metrics import score, share_text
 from filtering.training.predict import Prediction
 
 
@@ -38,3 +40,12 @@ def test_labels_outside_the_classes_get_their_own_column() -> None:
     scores = score(predictions([("front", "sports car")]), CLASSIFIER_CLASSES)
     assert scores.classes == [*CLASSIFIER_CLASSES, "sports car"]
     assert scores.confusion[0] == [0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"),
+    [(17, 21, "0.810"), (2, 3, "0.667"), (0, 4, "0.000"), (0, 0, "n/a")],
+)
+def test_a_ratio_is_shown_from_its_counts(part: int, whole: int, shown: str) -> None:
+    # 17 of 21 is stored as 0.8095, which rounded again shows 0.809
+    assert share_text(part, whole) == shown

@@ -58,6 +58,7 @@ def test_training_writes_weights_report_and_json(trained: TrainedRun) -> None:
     report = json.loads(trained.report_json.read_text())
     assert "backbone of the detect model" in report["starting_weights"]
     assert report["classes"] == list(CLASSIFIER_CLASSES)
+    assert report["weights"] == str(trained.weights)  # where it is, not the name it was made as
     html = (trained.out / "front_classifier_report.html").read_text()
     assert "backbone of the detect model" in html
     assert "Confusion matrix" in html
@@ -117,7 +118,8 @@ def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
     calibration = json.loads(trained.calibration_json.read_text())
     predictions = report["predictions"]
     assert all(0.0 <= p["other"] <= 1.0 for p in predictions)  # every prediction carries it
-    facing = [p for p in predictions if p["label"] != "other" and p["predicted"] != "other"]
+    # the front views run.py keeps whatever the threshold: other under 0.5
+    facing = [p for p in predictions if p["label"] != "other" and p["other"] < 0.5]
     assert calibration["front_views"] == len(facing) >= 20
     highest = max(p["other"] for p in facing)
     if highest + 0.0001 >= 0.5:
@@ -126,8 +128,8 @@ def test_the_other_threshold_is_a_recount_of_the_held_back_predictions(
         return
     threshold = calibration["other_conf"]
     assert threshold == round(highest + 0.0001, 4)
-    beside = [
-        p for p in predictions if p["predicted"] == "front_angled" and p["other"] >= threshold
+    beside = [  # rejected by the threshold alone: not predicted a straight front, under 0.5
+        p for p in predictions if p["predicted"] != "front" and threshold <= p["other"] < 0.5
     ]
     assert all(p["label"] == "other" for p in beside)
     assert calibration["other_rejected"] == len(beside)
@@ -142,6 +144,24 @@ def test_training_ends_with_the_command_that_filters_with_it(trained: TrainedRun
     # Trained from the detector's backbone: the command filters with that detector too.
     assert last.endswith(f"--classifier {trained.weights}")
     assert "filtering/run.py --detector " in last
+
+
+@pytest.mark.parametrize(
+    ("labels", "data_option"),
+    [
+        ("/work/trial/data/labels/ferrari", " --data /work/trial/data "),  # README's layout
+        ("data/labels/ferrari", ""),  # run.py's own default data folder
+        ("/somewhere/my labels", ""),  # not under a data folder: nothing to name
+        ("/my data/labels/ferrari", " --data '/my data' "),
+    ],
+)
+def test_the_filter_command_names_the_data_folder_the_labels_are_in(
+    labels: str, data_option: str
+) -> None:
+    from filtering.train import filter_command
+
+    command = filter_command(Path("models/front_classifier.pt"), Path("det.pt"), Path(labels))
+    assert command.endswith("filtering/run.py" + (data_option or " ") + "--detector det.pt")
 
 
 def test_training_output_is_short_and_ultralytics_goes_to_the_log(trained: TrainedRun) -> None:
