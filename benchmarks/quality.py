@@ -84,10 +84,14 @@ def read_corrections(path: Path, photos: Path) -> dict[Path, str]:
     """Each corrected photo's path under `photos` and its view; a row that names no photo of the
     folder or no known view stops the benchmark with its line."""
     try:
-        with path.open(newline="", encoding="utf-8") as opened:
-            rows = list(csv.DictReader(opened))
-    except OSError as error:
-        sys.exit(f"error: cannot read the view corrections {path}: {error.strerror}")
+        # utf-8-sig: a spreadsheet's export may begin with a byte-order mark
+        with path.open(newline="", encoding="utf-8-sig") as opened:
+            reader = csv.DictReader(opened)
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError) as error:
+        sys.exit(f"error: cannot read the view corrections {path}: {error}")
+    if not {"file", "view"} <= set(reader.fieldnames or ()):
+        sys.exit(f"error: {path}: its first line must name the columns file,view,why")
     out = {}
     for line, row in enumerate(rows, 2):  # line 1 is the header
         file, view = (row.get("file") or "").strip(), (row.get("view") or "").strip()

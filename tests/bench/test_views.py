@@ -22,10 +22,10 @@ PHOTOS = SHARED / "photos" / "lire-ferrari"
 SHIPPED = CORRECTIONS / "lire-ferrari.csv"
 
 
-def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+def _folder(tmp_path: Path, files: list[str]) -> Path:
     """A photo folder of `<view>/<name>` files (their bytes do not matter here)."""
     photos = tmp_path / "photos"
-    for name, _ in files.items():
+    for name in files:
         (photos / name).parent.mkdir(parents=True, exist_ok=True)
         (photos / name).write_bytes(b"jpeg")
     return photos
@@ -41,7 +41,7 @@ def _corrections(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 def test_a_corrected_photo_moves_to_its_view_and_no_other_does(tmp_path: Path) -> None:
-    photos = _folder(tmp_path, {"front_three_quarter/a.jpg": "", "front_three_quarter/b.jpg": ""})
+    photos = _folder(tmp_path, ["front_three_quarter/a.jpg", "front_three_quarter/b.jpg"])
     corrections = _corrections(tmp_path, [("front_three_quarter/b.jpg", "rear_three_quarter")])
     by_view = photos_by_view(photos, corrections)
     assert by_view == {
@@ -65,7 +65,7 @@ def test_a_corrected_photo_moves_to_its_view_and_no_other_does(tmp_path: Path) -
     ],
 )
 def test_a_bad_row_stops_with_its_line(tmp_path: Path, row: tuple[str, str], message: str) -> None:
-    photos = _folder(tmp_path, {"front_three_quarter/a.jpg": ""})
+    photos = _folder(tmp_path, ["front_three_quarter/a.jpg"])
     corrections = _corrections(tmp_path, [row])
     with pytest.raises(SystemExit) as stopped:
         read_corrections(corrections, photos)
@@ -88,3 +88,17 @@ def test_the_shipped_corrections_name_real_photos_and_move_them() -> None:
         assert path in by_view[view] and path.parent.name != view
     # every photo is still counted once
     assert sorted(p for files in by_view.values() for p in files) == sorted(PHOTOS.glob("*/*.jpg"))
+
+
+def test_a_file_without_the_columns_or_with_a_byte_order_mark(tmp_path: Path) -> None:
+    photos = _folder(tmp_path, ["front_three_quarter/a.jpg"])
+    headless = tmp_path / "headless.csv"
+    headless.write_text("front_three_quarter/a.jpg,rear\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="its first line must name the columns file,view,why"):
+        read_corrections(headless, photos)
+    marked = tmp_path / "marked.csv"
+    marked.write_text("file,view,why\nfront_three_quarter/a.jpg,rear,seen\n", encoding="utf-8-sig")
+    assert read_corrections(marked, photos) == {photos / "front_three_quarter" / "a.jpg": "rear"}
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(SystemExit, match=f"cannot read the view corrections {missing}"):
+        read_corrections(missing, photos)
