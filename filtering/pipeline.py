@@ -52,6 +52,9 @@ class ModelRun:
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     bad_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Crops that waited in to_label/ for a classifier: counted from the load stage on like the
+    # others, though an earlier run loaded and detected them and this one only classified them.
+    resorted: int = 0
 
 
 def run_model(car_model: str, settings: FilterSettings, models: Models) -> ModelRun:
@@ -98,6 +101,7 @@ def _run_batches(
     clock = partial(_timed, run.seconds)
     with ThreadPoolExecutor(settings.workers) as pool:
         photos, waiting = split_waiting(todo, run.records, settings.data)
+        run.resorted = len(waiting)
         # A waiting crop keeps its pixel hash: a new copy of its photo is still its duplicate.
         seen = _pixel_hashes(run.records, {p.stem for p in photos})
         stages = build_stages(RunContext(settings, models, seen, pool))

@@ -123,6 +123,11 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
         print(f"warning: {line}", file=sys.stderr)
     if run.done:
         print(format_table(stage_counts(run.done)))
+        if run.resorted:
+            print(
+                f"{run.resorted:,} of them waited in to_label/ for a classifier: an earlier run "
+                "loaded and detected them, this one classified them"
+            )
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))
     else:
         print("nothing new to process" + _thresholds_note(settings))

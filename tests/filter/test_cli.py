@@ -138,7 +138,9 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     tmp_path: Path, bus_photo: Path, detector_weights: Path, tiny_classifier: Path
 ) -> None:
     raw_folder(bus_photo, tmp_path / "data" / "raw" / "bus")
-    assert run_filtering(tmp_path, "--detector", str(detector_weights)).returncode == 0
+    first = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert first.returncode == 0
+    assert "waited in to_label/" not in first.stdout  # it made them wait
     final = tmp_path / "data" / "final" / "bus"
     waiting = sorted(p.stem for p in (final / "to_label").iterdir())
     assert len(waiting) == 2
@@ -147,11 +149,16 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     done = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert done.returncode == 0, done.stderr
     assert "No front-facing classifier" not in done.stderr
+    # The stage table counts them from load on: the run says they were only classified now.
+    said = "2 of them waited in to_label/ for a classifier: an earlier run loaded and detected"
+    assert said in done.stdout
     records = read_records(final / "records.jsonl").by_id
     assert list((final / "to_label").iterdir()) == []
     for image_id in waiting:
         record = records[image_id]
-        verdict = Verdict(record["classifier_label"], record["classifier_conf"])
+        verdict = Verdict(
+            record["classifier_label"], record["classifier_conf"], record["classifier_other"]
+        )
         fate, _ = route(verdict, 0.80)
         assert record["fate"] == fate
         if fate != "rejected":
