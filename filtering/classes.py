@@ -13,6 +13,9 @@ CLASSIFIER_CLASSES: tuple[str, ...] = (FRONT, FRONT_ANGLED, OTHER)
 # The reason a crop the classifier rejects gets (`not_front:<label>`); the review tool's label mode
 # shows such crops under this name, so the wrong ones can be labelled.
 NOT_FRONT = "not_front"
+# A crop is not front-facing, whatever the thresholds, from this probability of `other` on: there
+# `other` is at least as likely as `front` and `front_angled` together.
+NOT_FRONT_FACING_AT = 0.5
 
 # Where training writes the classifier and where run.py looks for it by default.
 DEFAULT_CLASSIFIER = Path("models") / "front_classifier.pt"

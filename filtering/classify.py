@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageOps
 
-from filtering.classes import CLASSIFIER_CLASSES, FRONT, FRONT_ANGLED, NOT_FRONT, OTHER
+from filtering.classes import (
+    CLASSIFIER_CLASSES,
+    FRONT,
+    FRONT_ANGLED,
+    NOT_FRONT,
+    NOT_FRONT_FACING_AT,
+    OTHER,
+)
 from filtering.crop_fit import FIT_SAID, fit_of, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
@@ -172,10 +179,10 @@ def describe_thresholds(settings: FilterSettings) -> str:
     """The routing a run applies, in one line for the console."""
     stored = read_stored(settings.classifier)
     used = _in_use(settings, stored)
-    first = "a crop is rejected at other >= 0.5"
+    first = f"a crop is rejected at other >= {NOT_FRONT_FACING_AT:g}"
     if used["other_conf"] == NO_THRESHOLD:
         other = f"{first} (no other threshold)"
-    elif (_reject(settings, stored) or 0) >= 0.5:  # `not_front_facing` rejects there anyway
+    elif (_reject(settings, stored) or 0) >= NOT_FRONT_FACING_AT:  # rejected there anyway
         other = f"{first} (the other threshold is off: {used['other_conf']})"
     else:
         other = f"{first}, one that is not a straight front at other >= {used['other_conf']}"
@@ -189,7 +196,10 @@ def route(
     if verdict.label == FRONT and verdict.conf >= front_conf:
         return CLEAN, None
     if not_front_facing(verdict):
-        return REJECTED, f"{NOT_FRONT}:{OTHER if verdict.label in VIEW_CLASSES else verdict.label}"
+        return (
+            REJECTED,
+            f"{NOT_FRONT}:{OTHER if verdict.label in CLASSIFIER_CLASSES else verdict.label}",
+        )
     if verdict.label != FRONT and _likely_other(verdict, other_conf):
         # Not a straight front: one that is not clean waits in questionable, since straight
         # fronts are what clean is for and a person may still save it there.
@@ -197,7 +207,6 @@ def route(
     return QUESTIONABLE, QUESTIONABLE_REASONS[verdict.label]
 
 
-VIEW_CLASSES = (FRONT, FRONT_ANGLED, OTHER)
 # Why a crop that is not clean waits in questionable, by its likeliest class.
 QUESTIONABLE_REASONS = {
     FRONT: "front_low_confidence",
@@ -211,14 +220,15 @@ LIKELY_OTHER_REASON = f"{NOT_FRONT}:likely_other"
 
 def not_front_facing(verdict: Verdict) -> bool:
     """Rejected whatever the thresholds: `other` is at least as likely as the two front views
-    together (`other` >= 0.5). A crop whose likeliest class is `other` at 0.45 is more likely a
-    front view than not, and such a doubt goes to questionable, where a person sees it; a model
-    that gives no `other` probability, or a class beyond the three, is taken at its label."""
-    if verdict.label not in VIEW_CLASSES:
+    together (`other` >= `NOT_FRONT_FACING_AT`). A crop whose likeliest class is `other` at 0.45
+    is more likely a front view than not, and such a doubt goes to questionable, where a person
+    sees it; a model that gives no `other` probability, or a class beyond the three, is taken at
+    its label."""
+    if verdict.label not in CLASSIFIER_CLASSES:
         return True
     if verdict.other is None:
         return verdict.label == OTHER
-    return verdict.other >= 0.5
+    return verdict.other >= NOT_FRONT_FACING_AT
 
 
 def _likely_other(verdict: Verdict, other_conf: float | None) -> bool:

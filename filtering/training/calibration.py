@@ -13,7 +13,7 @@ does. The calibration then says the target was not reached and what precision is
 reads the threshold from `<weights stem>_calibration.json` when `--front-conf` is not given.
 
 The same predictions set the `other` threshold. Without it a crop is rejected only when `other`
-is at least as likely as the two front views together (0.5, `classify.not_front_facing`); with
+is at least as likely as the two front views together (`NOT_FRONT_FACING_AT`, 0.5); with
 it, a crop that is not a straight front is rejected from that probability of `other` on, which
 keeps rears and sides that look half like an angled front out of questionable (a straight front
 not clean stays questionable). It is put just above the highest `other` of any held-back front
@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from filtering.classes import FRONT, FRONT_ANGLED
+from filtering.classes import FRONT, FRONT_ANGLED, NOT_FRONT_FACING_AT
 from filtering.files import write_text_atomic
 from filtering.training.predict import Prediction
 
@@ -91,7 +91,7 @@ class Calibration:
     def describe_other(self) -> str:
         lost = self.front_views_lost
         counted = f"{self.front_views} held-back front views the classifier does not reject" + (
-            f" ({lost} more it rejects at other >= 0.5)" if lost else ""
+            f" ({lost} more it rejects at other >= {NOT_FRONT_FACING_AT:g})" if lost else ""
         )
         if self.other_conf is not None:
             return (
@@ -106,9 +106,10 @@ class Calibration:
         else:
             why = (
                 f"one of the {counted} has other at {self.highest_front_other:.4f}, so it would "
-                "be 0.5 or more, where a crop is rejected anyway"
+                f"be {NOT_FRONT_FACING_AT:g} or more, where a crop is rejected anyway"
             )
-        return f"other threshold: none ({why}): a crop is rejected only at other >= 0.5"
+        rule = f"a crop is rejected only at other >= {NOT_FRONT_FACING_AT:g}"
+        return f"other threshold: none ({why}): {rule}"
 
 
 def calibrate(predictions: Sequence[Prediction], target: float) -> Calibration:
@@ -150,7 +151,7 @@ def with_other_threshold(
         front_views_lost=lost,
         highest_front_other=highest,
     )
-    if highest is None or len(facing) < MIN_FRONT_VIEWS or highest + STEP >= 0.5:
+    if highest is None or len(facing) < MIN_FRONT_VIEWS or highest + STEP >= NOT_FRONT_FACING_AT:
         return counts
     threshold = round(highest + STEP, 4)
     rejected = [p for p in predictions if _rejected_by_other(p, threshold, calibration.front_conf)]
