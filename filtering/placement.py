@@ -3,7 +3,7 @@ then each survivor copied into its set under `final/<model>/`.
 
 Crops placed by an earlier run stay where they are (a person may have reviewed them already); a
 new crop that repeats one of them is rejected as its near-duplicate. Otherwise the best crop of a
-group is kept: the largest, then the most confident.
+group is kept: the one with the fewest doubts, then the largest, then the most confident.
 """
 
 from __future__ import annotations
@@ -119,9 +119,11 @@ def _decide(group: list[Record], final: Path, stage: str) -> list[Record]:
 
 
 def best(records: Iterable[Record]) -> Record:
-    """The largest crop, then the most confident; the smallest image ID breaks a tie."""
+    """The crop with the fewest doubts, then the largest, then the most confident; the smallest
+    image ID breaks a tie. Doubts come first: a washed-out or blurred copy of a picture is often
+    re-encoded a few pixels larger than the original, and size must not make it the one kept."""
     ordered = sorted(records, key=lambda r: r["image_id"])
-    return max(ordered, key=lambda r: (_area(r), _confidence(r)))
+    return max(ordered, key=lambda r: (-len(r.get("doubts") or ()), _area(r), _confidence(r)))
 
 
 def _area(record: Record) -> int:

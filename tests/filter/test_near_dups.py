@@ -16,6 +16,7 @@ from filtering import near_dups
 from filtering.encoders import PHash
 from filtering.files import json_line, write_text_atomic
 from filtering.pipeline import run_model
+from filtering.placement import best
 from filtering.records import RECORDS_NAME, read_records
 from filtering.settings import FilterSettings
 from tests.filter.fakes import MODEL, MODELS, add_photos, noise_photo
@@ -203,3 +204,48 @@ def test_placed_crops_that_cannot_be_compared_are_named(tmp_path: Path) -> None:
     assert len(run.warnings) == 1 and run.warnings[0].startswith("1 placed image(s)")
     assert "p01" in run.warnings[0] and "phash" in run.warnings[0]
     assert read_records(path).by_id["p01"]["fate"] == placed["p01"]["fate"]
+
+
+def _record(image_id: str, size: int, conf: float, doubts: list[str]) -> dict[str, object]:
+    return {
+        "image_id": image_id,
+        "crop_size": [size, size],
+        "classifier_conf": conf,
+        "doubts": doubts,
+    }
+
+
+@pytest.mark.parametrize(
+    ("records", "kept"),
+    [
+        ([_record("a", 100, 0.9, []), _record("b", 120, 0.9, [])], "b"),  # the larger
+        ([_record("a", 100, 0.9, []), _record("b", 100, 0.95, [])], "b"),  # then the surer
+        ([_record("b", 100, 0.9, []), _record("a", 100, 0.9, [])], "a"),  # then the smaller ID
+        ([_record("a", 100, 0.9, []), _record("b", 120, 0.99, ["low_detail"])], "a"),
+        (
+            [
+                _record("a", 100, 0.9, ["blurred", "low_detail"]),
+                _record("b", 90, 0.9, ["cut_left"]),
+            ],
+            "b",
+        ),
+        ([{"image_id": "a", "crop_size": [90, 90]}, _record("b", 80, 0.9, [])], "a"),  # old records
+    ],
+)
+def test_the_crop_kept_of_a_group(records: list[dict[str, object]], kept: str) -> None:
+    assert best(records)["image_id"] == kept
+
+
+def test_a_washed_out_copy_does_not_displace_its_original(tmp_path: Path) -> None:
+    """A faded copy a few pixels larger is the same picture with a doubt: the original stays."""
+    settings = FilterSettings(data=tmp_path / "data", batch=2)
+    add_photos(settings, range(1))
+    faded = noise_photo(0).resize((132, 99)).point(lambda v: 118 + v * 20 // 255)
+    faded.save(settings.raw(MODEL) / "p01.png")
+
+    run_model(MODEL, settings, MODELS)
+    after = read_records(settings.final(MODEL) / RECORDS_NAME).by_id
+    assert "low_detail" in after["p01"]["doubts"] and not after["p00"].get("doubts")
+    assert after["p01"]["crop_size"][0] > after["p00"]["crop_size"][0]
+    assert (after["p01"]["reason"], after["p01"]["duplicate_of"]) == ("near_duplicate", "p00")
+    assert after["p00"]["fate"] == "questionable"  # placed: a bluish crop is an angled front
