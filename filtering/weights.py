@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+ZIP_START = b"PK\x03\x04"  # how every torch.save since PyTorch 1.6 begins
+PICKLE_START = b"\x80"  # the protocol mark of the older format
+
 
 class WeightsError(Exception):
     """Weights that cannot be used; the message names the file and the problem."""
@@ -33,7 +36,7 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
-        reason = error_reason(exc)
+        reason = not_a_checkpoint(path) or error_reason(exc)
         hint = ""
         if not path.exists():  # a download that failed: offline, or a name Ultralytics lacks
             hint = f"; without a network, name a weights file on disk with --{what} FILE"
@@ -73,6 +76,21 @@ def error_reason(exc: Exception) -> str:
     for prefix in ("ERROR", "❌️", "❌"):
         text = text.removeprefix(prefix).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def not_a_checkpoint(path: Path) -> str | None:
+    """Why a `.pt` file on disk cannot be a PyTorch checkpoint, or None if it may be one. PyTorch
+    saves a zip archive (older versions a pickle, whose first byte is 0x80); text or anything else
+    reaches the unpickler, whose own complaint ("invalid literal for int()") names no cause."""
+    if path.suffix != ".pt" or not path.is_file():
+        return None
+    with path.open("rb") as file:
+        start = file.read(4)
+    if start == ZIP_START or start[:1] == PICKLE_START:
+        return None
+    if not start:
+        return "the file is empty"
+    return "not a PyTorch checkpoint (neither a zip archive nor a pickle): a wrong or damaged file"
 
 
 def _check_format(name: str, what: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.training.settings import DEFAULT_START, SCRATCH_CONFIG
-from filtering.weights import WeightsError, error_reason
+from filtering.weights import WeightsError, error_reason, not_a_checkpoint
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _load(path: Path) -> Any:
     try:
         model = YOLO(str(path))
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
-        reason = error_reason(exc)
+        reason = not_a_checkpoint(path) or error_reason(exc)
         raise WeightsError(f"starting weights {path} cannot be loaded: {reason}") from exc
     if isinstance(model.model, str):  # a file Ultralytics took for a name, not weights
         raise WeightsError(f"starting weights {path} are not YOLO weights (a .pt file)")

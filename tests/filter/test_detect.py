@@ -230,11 +230,27 @@ def test_missing_weights_are_named(weights: str, message: str) -> None:
         Detector.from_weights(FilterSettings(detector=weights))
 
 
-def test_unreadable_weights_are_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"not a checkpoint", "not a PyTorch checkpoint (neither a zip archive nor a pickle)"),
+        (b"", "the file is empty"),
+        (b"\x80\x04 a pickle cut short", "empty, truncated or corrupted"),
+        ("first half", "empty, truncated or corrupted"),
+    ],
+)
+def test_unreadable_weights_are_named(
+    tmp_path: Path, detector_weights: Path, content: bytes | str, why: str
+) -> None:
     broken = tmp_path / "broken.pt"
-    broken.write_bytes(b"not a checkpoint")
-    with pytest.raises(WeightsError, match=r"broken\.pt cannot be loaded"):
+    if content == "first half":  # a download cut short: a zip archive without its end
+        whole = detector_weights.read_bytes()
+        content = whole[: len(whole) // 2]
+    assert isinstance(content, bytes)
+    broken.write_bytes(content)
+    with pytest.raises(WeightsError, match=r"broken\.pt cannot be loaded: ") as raised:
         Detector.from_weights(FilterSettings(detector=str(broken)))
+    assert why in str(raised.value)
 
 
 def test_boxes_do_not_depend_on_the_rest_of_the_batch(detector: Detector, bus_photo: Path) -> None:

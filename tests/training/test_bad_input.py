@@ -85,7 +85,8 @@ def test_starting_weights_missing(capsys: pytest.CaptureFixture[str], labels: Pa
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("broken.pt", "not a checkpoint", "cannot be loaded"),
+        ("broken.pt", "garbage\n", "cannot be loaded: not a PyTorch checkpoint"),
+        ("empty.pt", "", "cannot be loaded: the file is empty"),
         ("README.md", "# notes, not weights\n", "are not YOLO weights"),
     ],
 )
