@@ -15,12 +15,11 @@ import hashlib
 import logging
 import shutil
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
-from filtering.files import write_atomic
+from filtering.files import scratch_folder, write_atomic
 from filtering.quantize import int8_export
 from filtering.settings import INT8, ONNX_RUNTIMES, RUNTIMES, FilterSettings
 from filtering.weights import WeightsError, load_yolo
@@ -116,7 +115,7 @@ def _export(pt: Path, imgsz: int, partial: Path) -> None:
 
 
 def _export_copy(yolo: Any, pt: Path, imgsz: int, partial: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=partial.parent) as folder:
+    with scratch_folder(partial) as folder:
         copy = Path(folder) / pt.name
         shutil.copyfile(pt, copy)
         try:

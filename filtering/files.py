@@ -9,6 +9,8 @@ its one JSON-lines append.
   mid-write leaves a last line without its newline; the next append ends that line first, so the
   torn line stays one bad line (readers skip and count it) instead of swallowing the next record.
 - `read_jsonl`: the objects of such a file and the count of lines that are not one.
+- `scratch_folder`: a folder for the intermediate files of one atomic write, under a name fixed by
+  its target, so that what a killed run left there is cleared by the next write, not piled up.
 
 The crawler keeps its own (`scars_scrapy/files.py`, and the manifest's append): it is a Scrapy
 project that runs on its own, without the filtering package on its path, and must not depend on it.
@@ -16,9 +18,11 @@ project that runs on its own, without the filtering package on its path, and mus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Iterable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,20 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def scratch_folder(partial: Path) -> Iterator[Path]:
+    """An empty folder `<partial>.work` beside `write_atomic`'s temporary file, removed after. A
+    folder of that name left by a killed run is removed first: it belongs to no one else, since
+    two writes of one target would share its temporary file anyway."""
+    folder = partial.with_name(partial.name + ".work")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -19,7 +19,6 @@ import logging
 import random
 import re
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from filtering.files import write_atomic
+from filtering.files import scratch_folder, write_atomic
 from filtering.weights import logged_at
 
 CALIBRATION_PICTURES = 20
@@ -52,7 +51,7 @@ def _quantise(float_export: Path, imgsz: int, partial: Path) -> None:
     # ONNX Runtime's quantiser logs advice at WARNING, to the root logger, for every model.
     with (
         logged_at(None, logging.ERROR),
-        tempfile.TemporaryDirectory(prefix=".quantise-", dir=partial.parent) as tmp,
+        scratch_folder(partial) as tmp,
     ):
         prepared = Path(tmp) / "prepared.onnx"
         # Symbolic shape inference gives up on the dynamic export's shapes; ONNX's own suffices.
