@@ -19,7 +19,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.exporting.build import Exported, run_export
-from filtering.exporting.card import images
+from filtering.exporting.card import images, of_listings
 from filtering.exporting.options import CROPS, EXPORTABLE_SETS, PHOTOS, ExportError, ExportOptions
 
 DEFAULTS = ExportOptions(model="", out=Path())
@@ -115,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_summary(options: ExportOptions, exported: Exported) -> None:
-    listings = {r["listing_id"] for r in exported.rows if r["listing_id"]}
-    print(f"exported {len(exported.rows):,} images of {len(listings):,} listings to {options.out}")
+    rows = exported.rows
+    print(f"exported {images(len(rows))} {of_listings(rows)} to {options.out}")
     for what, n in sorted(exported.gathered.counts.items()):
         print(f"  {images(n)}: {what}")
     for why, n in sorted(exported.gathered.skipped.items()):

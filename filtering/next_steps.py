@@ -17,6 +17,7 @@ from filtering.records import (
 )
 from filtering.settings import FilterSettings
 from filtering.training.labelled import label_on_disk
+from review_tool.log import LOG_NAME
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -36,16 +37,17 @@ def next_steps(name: str, settings: FilterSettings, records: dict[str, Record]) 
     if any(r["fate"] in (CLEAN, QUESTIONABLE) for r in records.values()):
         review = f"  python {script('review_tool/app.py')} {shlex.quote(str(final))}"
         steps += ["next: review the sets:", review]
-    return steps + _label_rejections(final, labels, records, settings.detector)
+    news = _new_since_training(labels, final, Path(settings.classifier))
+    return steps + _label_rejections(final, labels, records, settings.detector, news)
 
 
 def _label_rejections(
-    final: Path, labels: Path, records: dict[str, Record], detector: str
+    final: Path, labels: Path, records: dict[str, Record], detector: str, news: bool
 ) -> list[str]:
     """The classifier's rejections are where it is most often wrong: labelling those it got
     wrong gives the next training exactly the examples it lacked. Once some are labelled, or a
     review has moved crops (its corrections are labels too), the training that takes them in is
-    the step after."""
+    the step after, if there is `news` for it: a label or a review newer than the classifier."""
     # Rejections recorded before their crops were kept have no crop to show.
     shown = [i for i, r in records.items() if rejected_as_not_front(r) and r.get("crop")]
     waiting = [i for i in shown if not _labelled(labels, i)]
@@ -58,7 +60,7 @@ def _label_rejections(
             f"  python {script('review_tool/app.py')} {shlex.quote(str(final))} --label "
             "--sets not_front",
         ]
-    if len(waiting) < len(shown) or reviewed:
+    if news and (len(waiting) < len(shown) or reviewed):
         corrections = f" and the review's moves in {final}" if reviewed else ""
         steps += [
             f"then train again with the labels in {labels}{corrections}:",
@@ -67,6 +69,19 @@ def _label_rejections(
             + _start_from(detector),
         ]
     return steps
+
+
+def _new_since_training(labels: Path, final: Path, classifier: Path) -> bool:
+    """Whether a label (a file or a class folder: relabelling moves a file) or the review log
+    is newer than the classifier in use; only then has a new training anything new to learn.
+    A classifier that is no file here (a name Ultralytics resolves) tells nothing: it may."""
+    if not classifier.is_file():
+        return True
+    trained = classifier.stat().st_mtime
+    folders = [labels / label for label in CLASSIFIER_CLASSES if (labels / label).is_dir()]
+    changed = [*folders, *(path for folder in folders for path in folder.iterdir())]
+    changed += [log for log in (final / LOG_NAME,) if log.is_file()]
+    return any(path.stat().st_mtime > trained for path in changed)
 
 
 def _labelled(labels: Path, image_id: str) -> bool:

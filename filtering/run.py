@@ -124,10 +124,7 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     if run.done:
         print(format_table(stage_counts(run.done)))
         if run.resorted:
-            print(
-                f"{run.resorted:,} of them waited in to_label/ for a classifier: an earlier run "
-                "loaded and detected them, this one classified them"
-            )
+            print(_resorted_note(run.resorted, len(run.done)))
         print("seconds: " + ", ".join(f"{step} {s:.1f}" for step, s in run.seconds.items()))
     else:
         print("nothing new to process" + _thresholds_note(settings))
@@ -158,6 +155,19 @@ def _stale(report: Path, records: Path) -> bool:
     if not report.exists():
         return True
     return records.exists() and records.stat().st_mtime_ns > report.stat().st_mtime_ns
+
+
+def _resorted_note(resorted: int, done: int) -> str:
+    """The stage table counts every image from load on; the crops that waited for a classifier
+    only passed its stage and those after it."""
+    note = (
+        f"{resorted:,} of them waited in to_label/ for a classifier: an earlier run loaded and "
+        "detected them, this one classified them"
+    )
+    if done > resorted:
+        more = done - resorted
+        note += f"; {more:,} more, new or left unfinished by a stopped run, started from load"
+    return note
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ def count_table(rows: Iterable[dict[str, Any]], splits: Sequence[str], sets: Seq
 
 def render(card: CardInput) -> str:
     options, rows = card.options, card.rows
-    listings = {r["listing_id"] for r in rows if r["listing_id"]}
     kind = (
         "car crops (the detector's box with a margin)"
         if options.images == CROPS
@@ -53,7 +52,7 @@ def render(card: CardInput) -> str:
     )
     parts = [
         f"# {options.model}: car images from AutoScout24\n",
-        f"{len(rows):,} {kind} of {len(listings):,} listings, from the sets "
+        f"{len(rows):,} {kind} {of_listings(rows)}, from the sets "
         f"{', '.join(options.sets)}, exported {card.created_at} with\n\n    {card.command}\n",
         "## Contents\n",
         "Images per split and set (folders `<split>/<set>/`):\n",
@@ -154,6 +153,15 @@ def _filtering(rows: list[dict[str, Any]], gathered: Gathered) -> list[str]:
 
 def images(count: int) -> str:
     return plural(count, "image")
+
+
+def of_listings(rows: list[dict[str, Any]]) -> str:
+    """The words "of 12 listings", saying so where no image has a listing (photos without the
+    crawl's manifest): "of 0 listings" would read as an empty export."""
+    listings = {r["listing_id"] for r in rows if r["listing_id"]}
+    if rows and not listings:
+        return "of no known listing (no crawl manifest names them)"
+    return f"of {plural(len(listings), 'listing')}"
 
 
 def plural(count: int, word: str) -> str:

@@ -278,3 +278,31 @@ def test_rows_in_a_workers_manifest_are_joined_too(reviewed: Reviewed, tmp_path:
     assert any(
         json.loads(line)["image_id"] in {r["image_id"] for r in rows} for line in lines[1::2]
     )
+
+
+def test_the_listings_are_counted_and_their_absence_said(
+    reviewed: Reviewed, tmp_path: Path
+) -> None:
+    """Photos filtered without the crawl's manifest have no listing: "of 0 listings" would read
+    as an empty export."""
+    out = tmp_path / "with"
+    done = run_export(reviewed.root, "--model", MODEL, "--out", str(out))
+    rows = jsonl_rows(out / "metadata.jsonl")
+    listings = {r["listing_id"] for r in rows if r["listing_id"]}
+    assert len(listings) > 1
+    said = f"{len(rows):,} images of {len(listings):,} listings"
+    assert f"exported {said} to {out}" in done.stdout
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert said.replace("images", "car crops (the detector's box with a margin)") in card
+
+    root = tmp_path / "copy"
+    shutil.copytree(reviewed.root / "data", root / "data")
+    (root / "data" / "raw" / MODEL / "manifest.jsonl").unlink()
+    out = tmp_path / "without"
+    done = run_export(root, "--model", MODEL, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    said = f"{len(rows):,} images of no known listing (no crawl manifest names them)"
+    assert f"exported {said} to {out}" in done.stdout
+    assert said.replace("images", "car crops (the detector's box with a margin)") in (
+        out / "README.md"
+    ).read_text(encoding="utf-8")

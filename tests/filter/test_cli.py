@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageOps
 
 from filtering.classify import Verdict, route
 from filtering.records import read_records
@@ -146,12 +147,15 @@ def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(
     assert len(waiting) == 2
     (tmp_path / "models").mkdir()
     shutil.copyfile(tiny_classifier, tmp_path / "models" / "front_classifier.pt")  # the default
+    with Image.open(bus_photo) as photo:  # and a new photo, which starts from load
+        ImageOps.mirror(photo).save(tmp_path / "data" / "raw" / "bus" / "mirrored.jpg")
     done = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert done.returncode == 0, done.stderr
     assert "No front-facing classifier" not in done.stderr
     # The stage table counts them from load on: the run says they were only classified now.
     said = "2 of them waited in to_label/ for a classifier: an earlier run loaded and detected"
     assert said in done.stdout
+    assert "; 1 more, new or left unfinished by a stopped run, started from load" in done.stdout
     records = read_records(final / "records.jsonl").by_id
     assert list((final / "to_label").iterdir()) == []
     for image_id in waiting:
