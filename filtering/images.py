@@ -7,14 +7,11 @@ photo of a car is still a photo of a car.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-
-from filtering.records import is_image_name
 
 
 class BadImage(Exception):
@@ -34,13 +31,6 @@ class RawImage:
     image: Image.Image  # RGB
     source_mode: str
     pixel_sha256: str
-
-
-def list_images(folder: Path) -> list[Path]:
-    """The raw images of a model folder, in a stable order (so every run decides alike)."""
-    with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.is_file() and is_image_name(e.name)]
-    return [folder / name for name in sorted(names)]
 
 
 def load_raw(path: Path, max_pixels: int) -> RawImage:

@@ -20,7 +20,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from filtering.batch import Batch, Models, RunContext, Stage
-from filtering.images import BadImage, RawImage, list_images
+from filtering.images import BadImage, RawImage
+from filtering.listing import NameTaken, list_images, same_name, same_name_warning, skipped_id
 from filtering.records import (
     CANDIDATE,
     DUPLICATE,
@@ -65,9 +66,14 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     records_path = settings.final(car_model) / RECORDS_NAME
     read = read_records(records_path)
     known = read.by_id
-    todo = _todo(list_images(raw), known, models.classify is not None)
+    photos = list_images(raw)
+    taken = same_name(photos, known, settings.data)
+    todo = _todo([p for p in photos if p not in taken], known, models.classify is not None)
+    skipped = {p: kept for p, kept in taken.items() if skipped_id(p, settings.data) not in known}
     run = ModelRun([], known, bad_lines=read.bad_lines)
-    stages = _run_batches(todo, run, settings, models, records_path)
+    if skipped:
+        run.warnings.append(same_name_warning(raw, skipped))
+    stages = _run_batches(todo, skipped, run, settings, models, records_path)
     for stage in stages:
         with _timed(run.seconds, stage.name):
             run.done += stage.finish(known, records_path)
@@ -96,7 +102,12 @@ def _todo(paths: Sequence[Path], known: dict[str, Record], classifying: bool) ->
 
 
 def _run_batches(
-    todo: list[Path], run: ModelRun, settings: FilterSettings, models: Models, records_path: Path
+    todo: list[Path],
+    skipped: dict[Path, Path],
+    run: ModelRun,
+    settings: FilterSettings,
+    models: Models,
+    records_path: Path,
 ) -> list[Stage]:
     clock = partial(_timed, run.seconds)
     with ThreadPoolExecutor(settings.workers) as pool:
@@ -105,8 +116,8 @@ def _run_batches(
         # A waiting crop keeps its pixel hash: a new copy of its photo is still its duplicate.
         seen = _pixel_hashes(run.records, {p.stem for p in photos})
         stages = build_stages(RunContext(settings, models, seen, pool))
-        bars = _bars(stages, len(todo))
-        batches = _batches(photos, waiting, settings, pool)
+        bars = _bars(stages, len(todo) + len(skipped))
+        batches = _batches(photos, waiting, skipped, settings, pool)
         while True:
             with clock(stages[0].name):  # only the wait for decoding not yet done ahead
                 batch = next(batches, None)
@@ -169,12 +180,19 @@ def _pixel_hashes(known: dict[str, Record], redo: set[str]) -> dict[str, str]:
 
 
 def _batches(
-    photos: list[Path], waiting: list[Record], settings: FilterSettings, pool: Executor
+    photos: list[Path],
+    waiting: list[Record],
+    skipped: dict[Path, Path],
+    settings: FilterSettings,
+    pool: Executor,
 ) -> Iterator[Batch]:
-    """The crops that waited for a classifier first (no detection again), then the photos, with
+    """The crops that waited for a classifier first (no detection again), then the photos
+    skipped as same_name (for the load stage to record, never decoded), then the photos, with
     those of waiting crops that could not be read."""
     unreadable: list[str] = []
     yield from waiting_batches(waiting, settings, pool, unreadable)
+    if skipped:
+        yield Batch([(path, NameTaken(path, kept)) for path, kept in sorted(skipped.items())])
     again = photos + [
         settings.data / str(r["source"]) for r in waiting if r["image_id"] in unreadable
     ]

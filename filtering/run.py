@@ -21,7 +21,7 @@ if __package__ in (None, ""):
 from filtering.arguments import INTERRUPTED, BriefParser
 from filtering.batch import Models
 from filtering.device import DeviceError, check_device
-from filtering.images import list_images
+from filtering.listing import empty_note, ignored_note, read_folder
 from filtering.models import load_models, model_names
 from filtering.next_steps import next_steps
 from filtering.pipeline import ModelFolderError, run_model
@@ -107,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
     print(f"== {name}")
-    if not list_images(settings.raw(name)):
-        print(f"no images in {settings.raw(name)}: nothing to do")
+    found = read_folder(settings.raw(name))
+    if not found.photos:
+        print(empty_note(found))
         return True
+    ignored = ignored_note(found)
+    if ignored:
+        print(ignored)
     try:
         run = run_model(name, settings, models)
     except ModelFolderError as exc:

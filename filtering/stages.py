@@ -14,6 +14,7 @@ from filtering.batch import Batch, BatchStage, Models, Reasons, RunContext, demo
 from filtering.classify import clean_threshold, reject_threshold, route
 from filtering.detect import Box, NoVehicle, crop, framing_doubts, main_vehicle
 from filtering.images import BadImage, RawImage, load_raw
+from filtering.listing import SAME_NAME, NameTaken, skipped_id
 from filtering.records import CANDIDATE, DUPLICATE, REJECTED, TO_LABEL, Record, new_record
 from filtering.settings import FilterSettings
 
@@ -31,7 +32,8 @@ def decode(path: Path, settings: FilterSettings) -> tuple[Path, RawImage | BadIm
 
 
 class Load(BatchStage):
-    """Every decoded image gets its record; an unusable file is rejected with its reason."""
+    """Every decoded image gets its record; an unusable file is rejected with its reason, and a
+    photo whose image ID another one has is recorded under its source as skipped."""
 
     name = "load"
     reasons: ClassVar[Reasons] = {
@@ -41,6 +43,7 @@ class Load(BatchStage):
         "unreadable": (),
         "too_small": (),
         "too_large": ("max_pixels",),
+        SAME_NAME: (),
     }
     fields: ClassVar[tuple[str, ...]] = (
         "image_id",
@@ -55,7 +58,9 @@ class Load(BatchStage):
 
     def __call__(self, batch: Batch) -> None:
         for path, result in batch.decoded:
-            record = batch.records[path.stem] = new_record(path.stem, path, self.data)
+            skipped = isinstance(result, NameTaken)  # its stem is another photo's image ID
+            image_id = skipped_id(path, self.data) if skipped else path.stem
+            record = batch.records[image_id] = new_record(image_id, path, self.data)
             if isinstance(result, BadImage):
                 reject(record, self.name, result.reason, str(result))
             else:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from filtering.images import list_images
+from filtering.listing import list_images
 from sitecopy.site import Inventory, TestSite
 from tests.crawler.conftest import (
     MODEL,

@@ -127,12 +127,44 @@ def test_bad_input_is_named_and_nothing_is_written(
     assert not (tmp_path / "data" / "final").exists()
 
 
-def test_an_empty_model_folder_says_so(tmp_path: Path, detector_weights: Path) -> None:
-    (tmp_path / "data" / "raw" / "empty").mkdir(parents=True)
+@pytest.mark.parametrize(
+    ("photos", "said", "filtered"),
+    [
+        ([], "no images in data/raw/m: nothing to do", []),
+        # Photos sorted into views: the layout is flat, and the run says where they must be.
+        (
+            ["front/a.jpg", "front/b.jpg", "side/c.jpg", ".hidden.jpg"],
+            "no images in data/raw/m: its 2 sub-folders (front/, side/) are not searched; its "
+            "hidden file .hidden.jpg is not read (a name starting with '.' is hidden); put the "
+            "photos directly in data/raw/m",
+            [],
+        ),
+        (
+            ["bus.jpg", "sub/bus.jpg", ".hidden.jpg"],
+            "ignored in data/raw/m: its sub-folder sub/ is not searched; its hidden file "
+            ".hidden.jpg is not read (a name starting with '.' is hidden)",
+            ["raw/m/bus.jpg"],
+        ),
+    ],
+)
+def test_what_a_model_folder_holds_that_is_not_read_is_named(
+    tmp_path: Path,
+    bus_photo: Path,
+    detector_weights: Path,
+    photos: list[str],
+    said: str,
+    filtered: list[str],
+) -> None:
+    raw = tmp_path / "data" / "raw" / "m"
+    raw.mkdir(parents=True)
+    for name in photos:
+        (raw / name).parent.mkdir(exist_ok=True)
+        bus_scene(bus_photo).save(raw / name)
     done = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert done.returncode == 0, done.stderr
-    assert "no images in data/raw/empty: nothing to do" in done.stdout
-    assert not (tmp_path / "data" / "final").exists()
+    assert said in done.stdout.splitlines()
+    records = tmp_path / "data" / "final" / "m" / "records.jsonl"
+    assert [r["source"] for r in read_records(records).by_id.values()] == filtered
 
 
 def test_a_trained_classifier_is_picked_up_and_sorts_what_waited(

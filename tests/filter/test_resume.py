@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import ImageOps
 
-from filtering.images import list_images
+from filtering.listing import list_images
 from filtering.records import read_records
 from tests.filter.scenes import REPO_ROOT, bus_scene, empty_scene, raw_folder, run_filtering
 

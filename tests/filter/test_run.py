@@ -7,11 +7,19 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import ImageOps
 
 from filtering.records import read_records
 from filtering.stage_list import STAGE_NAMES
 from review_tool.session import ReviewSession, SessionConfig
-from tests.filter.scenes import EXPECTED, NEAR_GROUPS, bus_scene, raw_folder, run_filtering
+from tests.filter.scenes import (
+    EXPECTED,
+    NEAR_GROUPS,
+    bus_scene,
+    empty_scene,
+    raw_folder,
+    run_filtering,
+)
 
 MODEL = "test-bus"
 
@@ -159,3 +167,59 @@ def test_the_printed_next_steps_name_this_runs_paths(workdir: Path, detector_wei
     assert (workdir / label[2] / "to_label").is_dir() and label[3:] == ["--label"]
     # The detector is a file here, so training starts from its features (no download needed).
     assert train[2:] == ["--data", f"data/labels/{MODEL}", "--weights", str(detector_weights)]
+
+
+def test_photos_sharing_a_name_are_each_recorded_and_a_renamed_one_is_filtered(
+    tmp_path: Path, bus_photo: Path, detector_weights: Path
+) -> None:
+    """car1.jpg and car1.png would share the image ID car1 (of a record, a crop, a set's copy):
+    the first by name is filtered, the other is recorded as skipped, once, until it is renamed."""
+    raw = tmp_path / "data" / "raw" / MODEL
+    raw.mkdir(parents=True)
+    bus_scene(bus_photo).save(raw / "car1.jpg")
+    empty_scene(3).save(raw / "car1.png")  # another picture: filtered, it has no vehicle
+    ImageOps.mirror(bus_scene(bus_photo, (40, 70, 30))).save(raw / "car2.JPG")
+    sources = _hashes(raw)
+    done = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert done.returncode == 0, done.stderr
+    assert _summary(done.stdout)["load"] == ["3", "2", "1"] and "same_name 1" in done.stdout
+    assert f"1 photo(s) in data/raw/{MODEL} skipped as same_name: car1.png (beside car1.jpg)" in (
+        done.stderr
+    )
+    records = _records(tmp_path)
+    assert (records["car1"]["source"], records["car1"]["fate"]) == (
+        f"raw/{MODEL}/car1.jpg",
+        "to_label",
+    )
+    skipped = records[f"raw/{MODEL}/car1.png"]
+    assert (skipped["fate"], skipped["stage"], skipped["reason"]) == (
+        "rejected",
+        "load",
+        "same_name",
+    )
+    assert skipped["source"] == f"raw/{MODEL}/car1.png" and skipped["crop"] is None
+    assert "car1.jpg beside it has the same name" in skipped["message"]
+    assert "rename car1.png and run again" in skipped["message"]
+    crops = tmp_path / "data" / "crops" / MODEL
+    assert sorted(p.name for p in crops.iterdir()) == ["car1.jpg", "car2.jpg"]
+    report = (tmp_path / "data" / "final" / MODEL / "report.html").read_text()
+    assert "rejected, load/same_name: 1" in report
+
+    # A later run neither records it again nor warns again: it is decided, as every rejection.
+    lines = (tmp_path / "data" / "final" / MODEL / "records.jsonl").read_text()
+    again = run_filtering(tmp_path, "--detector", str(detector_weights))
+    assert "nothing new to process" in again.stdout and "same_name" not in again.stderr
+    assert (tmp_path / "data" / "final" / MODEL / "records.jsonl").read_text() == lines
+
+    # Renamed, the photo is filtered under its own name; the photo kept is as it was.
+    (raw / "car1.png").rename(raw / "car1-side.png")
+    out = _filter(tmp_path, detector_weights)
+    assert _summary(out)["load"] == ["1", "1", "0"]
+    renamed = _records(tmp_path)
+    assert (renamed["car1-side"]["fate"], renamed["car1-side"]["reason"]) == (
+        "rejected",
+        "no_vehicle",
+    )
+    assert renamed["car1"] == records["car1"]
+    sources["car1-side.png"] = sources.pop("car1.png")
+    assert _hashes(raw) == sources  # the sources are untouched
