@@ -21,6 +21,7 @@ from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
 from filtering.crop_fit import FIT_SAID, fit_of
 from filtering.training.calibration import read_stored
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
+from filtering.training.install import finish_aloud
 from filtering.weights import WeightsError, load_yolo
 
 FALLBACK_IMGSZ = 224  # for weights that do not record their training size: run.py's default
@@ -44,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
+    finish_aloud(args.weights.parent)  # a training stopped while its files took their places
     if not args.weights.is_file():
         raise WeightsError(f"classifier weights not found: {args.weights}")
     found = read_aloud(args.data, CLASSIFIER_CLASSES, require_all=False)

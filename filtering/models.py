@@ -8,6 +8,7 @@ from filtering.batch import Models
 from filtering.classes import DEFAULT_CLASSIFIER
 from filtering.pipeline import ModelFolderError
 from filtering.settings import FilterSettings
+from filtering.training.install import finish_aloud
 from filtering.weights import WeightsError
 
 
@@ -17,6 +18,8 @@ def load_models(settings: FilterSettings) -> Models:
     from filtering.classify import Classifier, describe_thresholds
     from filtering.detect import Detector
 
+    # A training stopped while its files took their places is finished before any is read.
+    finish_aloud(settings.classifier.parent)
     if settings.classifier != DEFAULT_CLASSIFIER and not settings.classifier.exists():
         # Named on purpose: a typo must not send every crop to to_label/ unnoticed.
         raise WeightsError(f"classifier weights not found: {settings.classifier}")

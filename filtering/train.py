@@ -27,12 +27,7 @@ from filtering.crop_fit import FIT_SAID, FITS
 from filtering.device import check_device
 from filtering.next_steps import script
 from filtering.settings import LABELS_FOLDER, FilterSettings
-from filtering.training.calibration import (
-    Calibration,
-    calibrate,
-    calibration_path,
-    with_other_threshold,
-)
+from filtering.training.calibration import Calibration, calibrate, with_other_threshold
 from filtering.training.cli import (
     TrainingStopped,
     add_reviews_aloud,
@@ -40,19 +35,20 @@ from filtering.training.cli import (
     fraction,
     guarded,
     positive_int,
+    print_report_paths,
     read_aloud,
-    report_predictions,
+    score_aloud,
 )
 from filtering.training.console import Progress, output_to
+from filtering.training.install import finish_aloud, remove_leftovers
 from filtering.training.labelled import Item, LabelledSet
-from filtering.training.previous import put_in_place
+from filtering.training.previous import Installed, leftovers, put_in_place
 from filtering.training.settings import BACKBONE_FOLDS, DEFAULT_START, TrainSettings
-from filtering.training.split import k_folds
+from filtering.training.split import Split, k_folds
 from filtering.training.trainer import Trained, train
 from filtering.weights import WeightsError
 
 DEFAULTS = TrainSettings(data=Path("."))
-REPORT_STEM = "front_classifier_report"
 
 _OPTIONS: list[tuple[str, Callable[[str], object], str]] = [
     ("epochs", positive_int, "epochs of each training run (fixed: no epoch is chosen)"),
@@ -125,6 +121,8 @@ def parse_args(argv: list[str] | None = None) -> TrainSettings:
 
 
 def run(settings: TrainSettings) -> int:
+    finish_aloud(settings.out)  # a training stopped while its files took their places: finished
+    _remove_leftovers_aloud(settings)
     if settings.weights and not Path(settings.weights).is_file():
         raise WeightsError(f"starting weights not found: {settings.weights}")  # before any work
     check_device(settings.device)
@@ -135,36 +133,64 @@ def run(settings: TrainSettings) -> int:
     print(
         f"training: {_plan(settings, len(found.items))}; Ultralytics' output: {settings.log_path}"
     )
-    began = time.perf_counter()
     try:
-        with output_to(settings.log_path) as console:
-            progress = Progress(console, _runs(settings) * settings.epochs)
-            trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
+        trained, calibration, installed = _train_and_install(settings, found, folds)
     except BaseException as failure:  # the unfinished model goes, nothing else changes
-        settings.staged_weights_path.unlink(missing_ok=True)
+        remove_leftovers(settings.out, leftovers(settings))  # none once the install is committed
         if isinstance(failure, KeyboardInterrupt):
             raise TrainingStopped from None
         raise
+    try:
+        _say_installed(settings, trained, calibration, installed)
+    except KeyboardInterrupt:
+        raise TrainingStopped(installed.weights) from None
+    if installed.stopped:
+        raise TrainingStopped(installed.weights)
+    return 0
+
+
+def _train_and_install(
+    settings: TrainSettings, found: LabelledSet, folds: Sequence[Split]
+) -> tuple[Trained, Calibration, Installed]:
+    """Train, calibrate, score, then put the model, its calibration and the report in place."""
+    began = time.perf_counter()
+    progress = Progress(sys.stdout, _runs(settings) * settings.epochs)
+    # A training that stops before its first epoch (weights that do not load) leaves no log.
+    with output_to(settings.log_path, started=lambda: progress.done > 0):
+        trained = train(settings, found.items, folds, CLASSIFIER_CLASSES, progress)
     progress.finish()
     print(f"starting weights: {trained.start}")
     calibration = calibrate(trained.held_back, settings.precision)
     calibration = with_other_threshold(calibration, trained.held_back)
     calibration = replace(calibration, crop_fit=trained.crop_fit)  # for an export of the model
-    kept = put_in_place(trained.weights, calibration, settings.weights_path)
-    if kept is not None:
-        print(f"the model this training replaces is kept as {kept}")
-    print(f"{calibration.describe()} (written to {calibration_path(settings.weights_path)})")
-    print(calibration.describe_other())
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
-    report_predictions(trained.held_back, found, facts, settings.out / REPORT_STEM)
-    print(f"weights: {settings.weights_path}")
-    command = filter_command(settings.weights_path, trained.detector, settings.data)
+    evaluation = score_aloud(trained.held_back, found, facts)
+    return trained, calibration, put_in_place(settings, calibration, evaluation)
+
+
+def _say_installed(
+    settings: TrainSettings, trained: Trained, calibration: Calibration, installed: Installed
+) -> None:
+    """What is in place now; only said once all of it is."""
+    if installed.kept is not None:
+        print(f"the model this training replaces is kept as {installed.kept}")
+    print(f"{calibration.describe()} (written to {installed.calibration})")
+    print(calibration.describe_other())
+    print_report_paths(*installed.report)
+    print(f"weights: {installed.weights}")
+    command = filter_command(installed.weights, trained.detector, settings.data)
     print(f"next, filter with it: {command}")
     print(
         "  it sorts the photos not decided yet and the crops waiting in to_label/; photos already "
         'in a set keep it (README, "Sorting again": to sort them anew with this model)'
     )
-    return 0
+
+
+def _remove_leftovers_aloud(settings: TrainSettings) -> None:
+    removed = remove_leftovers(settings.out, leftovers(settings))
+    if removed:
+        names = ", ".join(path.name for path in removed)
+        print(f"removed what a training that did not finish left in {settings.out}: {names}")
 
 
 def filter_command(weights: Path, detector: Path | None, labels: Path) -> str:

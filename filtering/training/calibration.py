@@ -200,8 +200,13 @@ def calibration_path(weights: Path) -> Path:
 
 def write_calibration(weights: Path, calibration: Calibration) -> Path:
     path = calibration_path(weights)
-    write_text_atomic(path, json.dumps(asdict(calibration), indent=1) + "\n")
+    write_text_atomic(path, calibration_text(calibration))
     return path
+
+
+def calibration_text(calibration: Calibration) -> str:
+    """The content of the calibration file (training writes it first under a name of its own)."""
+    return json.dumps(asdict(calibration), indent=1) + "\n"
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,19 @@ def fraction(text: str) -> float:
 
 
 class TrainingStopped(Exception):
-    """Ctrl-C while a training ran: nothing it would have replaced has changed."""
+    """Ctrl-C while a training ran: nothing it would have replaced has changed; or, once its
+    files were being put in place (`installed`, its model), they were put in place first."""
+
+    def __init__(self, installed: Path | None = None) -> None:
+        super().__init__()
+        self.installed = installed
 
     def __str__(self) -> str:
+        if self.installed is not None:
+            return (
+                "stopped: the training had come to its end and its files are in place, its "
+                f"model {self.installed}"
+            )
         return (
             "stopped: the training did not finish; the model in use and the one kept before it "
             "are as they were"
@@ -123,10 +133,18 @@ def evaluate_and_report(
 def report_predictions(
     predictions: Sequence[Prediction], found: LabelledSet, facts: dict[str, Any], stem: Path
 ) -> Evaluation:
-    """Score `predictions`, write `<stem>.html` and `.json`, print the per-class figures."""
+    """Score `predictions`, print the figures, write `<stem>.html` and `.json`."""
+    evaluation = score_aloud(predictions, found, facts)
+    print_report_paths(*write_report(evaluation, stem))
+    return evaluation
+
+
+def score_aloud(
+    predictions: Sequence[Prediction], found: LabelledSet, facts: dict[str, Any]
+) -> Evaluation:
+    """Score `predictions` and print the per-class figures and the accuracy."""
     scores = score(predictions, CLASSIFIER_CLASSES)
     evaluation = Evaluation(str(facts["title"]), facts, scores, predictions, found.skipped)
-    html_path, json_path = write_report(evaluation, stem)
     for s in scores.per_class:
         print(
             f"  {s.label:<13} images {s.images:>5}  "
@@ -135,5 +153,8 @@ def report_predictions(
         )
     right = sum(p.predicted == p.label for p in predictions)
     print(f"accuracy {share_text(right, len(predictions))} on {len(predictions)} images")
-    print(f"report: {html_path} (numbers: {json_path})")
     return evaluation
+
+
+def print_report_paths(html_path: Path, json_path: Path) -> None:
+    print(f"report: {html_path} (numbers: {json_path})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,12 +19,29 @@ BAR_WIDTH = 24
 
 
 @contextmanager
-def output_to(log: Path) -> Iterator[TextIO]:
-    """Send Ultralytics' output to `log` (appended) inside the block; yields the console."""
+def output_to(log: Path, started: Callable[[], bool]) -> Iterator[TextIO]:
+    """Send Ultralytics' output to `log` (appended) inside the block; yields the console.
+
+    A block that fails before `started()` says it has (a training that could not start: starting
+    weights that cannot be loaded), or before anything was written to the log, leaves no log it
+    created, nor the folders made for it."""
     import ultralytics  # noqa: F401  (its logger must exist before its handlers are redirected)
 
-    console = sys.stdout
+    made = _missing_folders(log.parent)
+    created = not log.exists()
     log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _redirected(log) as console:
+            yield console
+    except BaseException:
+        if created:
+            _remove_log(log, made, keep_written=started())
+        raise
+
+
+@contextmanager
+def _redirected(log: Path) -> Iterator[TextIO]:
+    console = sys.stdout
     with log.open("a", encoding="utf-8") as file, redirect_stdout(file), redirect_stderr(file):
         handlers = _stream_handlers()
         # Swapped in place, not with setStream: that flushes the old stream, which may be one a
@@ -37,6 +54,26 @@ def output_to(log: Path) -> Iterator[TextIO]:
         finally:
             for handler, stream in zip(handlers, previous, strict=True):
                 handler.stream = stream
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that are not there yet, the deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_log(log: Path, folders: list[Path], keep_written: bool) -> None:
+    """Remove `log` (if `keep_written`, only when empty), then those of `folders` left empty."""
+    if log.is_file() and not (keep_written and log.stat().st_size > 0):
+        log.unlink()
+    for folder in folders:
+        try:
+            folder.rmdir()  # only an empty one
+        except OSError:
+            return
 
 
 def _stream_handlers() -> list[logging.StreamHandler[Any]]:

@@ -27,10 +27,22 @@ class Evaluation:
 
 def write_report(evaluation: Evaluation, stem: Path) -> tuple[Path, Path]:
     """`<stem>.html` and `<stem>.json`, each written whole or not at all."""
-    html_path, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
-    write_text_atomic(json_path, json.dumps(as_json(evaluation), indent=1) + "\n")
-    write_text_atomic(html_path, as_html(evaluation))
+    html_path, json_path = report_paths(stem)
+    html_text, json_text = report_texts(evaluation)
+    write_text_atomic(json_path, json_text)
+    write_text_atomic(html_path, html_text)
     return html_path, json_path
+
+
+def report_paths(stem: Path) -> tuple[Path, Path]:
+    """The HTML page and the JSON file of the report `stem`."""
+    return stem.with_suffix(".html"), stem.with_suffix(".json")
+
+
+def report_texts(evaluation: Evaluation) -> tuple[str, str]:
+    """The HTML page and the JSON file's content (training writes them first under names of
+    their own, to put them in place with its model)."""
+    return as_html(evaluation), json.dumps(as_json(evaluation), indent=1) + "\n"
 
 
 def as_json(evaluation: Evaluation) -> dict[str, object]:

@@ -21,6 +21,8 @@ WEIGHTS_NAME = DEFAULT_CLASSIFIER.name
 STAGED_NAME = f"{DEFAULT_CLASSIFIER.stem}_in_training{DEFAULT_CLASSIFIER.suffix}"
 # Ultralytics' own output, kept out of the console.
 LOG_NAME = f"{DEFAULT_CLASSIFIER.stem}_training.log"
+# The report on the held-back predictions: `<stem>.html` and `<stem>.json`.
+REPORT_STEM = f"{DEFAULT_CLASSIFIER.stem}_report"
 
 
 # Folds when the whole network trains: each costs a training run on the crops, and the kept
@@ -70,6 +72,10 @@ class TrainSettings:
     @property
     def log_path(self) -> Path:
         return self.out / LOG_NAME
+
+    @property
+    def report_stem(self) -> Path:
+        return self.out / REPORT_STEM
 
 
 def augmentation() -> dict[str, Any]:

@@ -99,9 +99,23 @@ def test_starting_weights_that_cannot_be_used(
     message: str,
 ) -> None:
     (tmp_path / name).write_text(content)
-    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / name))
+    out = ("--out", str(tmp_path / "new" / "models"))
+    err = fails(capsys, train.main, "--data", str(labels), "--weights", str(tmp_path / name), *out)
     assert f"starting weights {tmp_path / name} {message}" in err
     assert len(err.strip().splitlines()) == 1  # the one line, without Ultralytics' advice
+    assert not (tmp_path / "new").exists()  # no --out folder, no empty log in it
+
+
+def test_a_training_that_fails_before_it_trains_leaves_no_empty_log(
+    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "models"
+    out.mkdir()
+    (out / "front_classifier.pt").write_bytes(b"the model in use")
+    # No --weights, offline: the default start cannot be had, and training stops.
+    err = fails(capsys, train.main, "--data", str(labels), "--out", str(out))
+    assert "the default starting weights yolov8n-cls.pt could not be had" in err
+    assert sorted(p.name for p in out.iterdir()) == ["front_classifier.pt"]
 
 
 def test_a_gpu_that_is_not_there(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
@@ -203,3 +217,8 @@ def test_ctrl_c_outside_a_training_says_only_that_it_stopped(
     # evaluate.py shares the guard: its Ctrl-C must not speak of a training.
     assert stopped_by(KeyboardInterrupt()) == "stopped"
     assert stopped_by(TrainingStopped()).startswith("stopped: the training did not finish")
+    # Stopped while its files took their places: they were put in place first.
+    assert stopped_by(TrainingStopped(Path("models/front_classifier.pt"))) == (
+        "stopped: the training had come to its end and its files are in place, its model "
+        "models/front_classifier.pt"
+    )
