@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from review_tool.images import load_fitted
 from review_tool.keys import load_keymap
-from review_tool.log import DecisionLog
+from review_tool.log import REVIEW, DecideEvent, DecisionLog
 from review_tool.session import ReviewSession, SessionConfig
+from review_tool.stamps import FileStamp
 from review_tool.ui_style import UiOptions
 from review_tool.ui_window import ReviewWindow
 
@@ -137,7 +138,7 @@ def floors(folder: Path, count: int = 30) -> dict[str, float]:
     append = []
     for i in range(count):
         t = time.perf_counter()
-        log.append([{"op": "decide", "kind": "review", "group": i, "image_id": "x", "to": "clean"}])
+        log.append([DecideEvent(REVIEW, i, "x", "clean", "clean", FileStamp(1, 1))])
         append.append((time.perf_counter() - t) * 1000)
     return {
         "decode_fit_ms": statistics.median(decode),

@@ -18,10 +18,9 @@ if __package__ in (None, ""):
 from filtering.arguments import BriefParser
 from filtering.classes import NOT_FRONT
 from filtering.records import SETS
-from review_tool.decisions import LABEL, REVIEW
 from review_tool.folder import FolderError, set_folder
 from review_tool.keys import KeyConfigError, default_keys_toml, find_keys_file, load_keymap
-from review_tool.log import LogError
+from review_tool.log import LABEL, REVIEW, LogError
 from review_tool.session import ReviewSession, SessionConfig
 
 REVIEW_SETS = "clean,questionable,rejected"

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from review_tool.decisions import LABEL
+from review_tool.log import LABEL
 
 KEYS_FILE_NAME = "review_keys.toml"
 

@@ -89,11 +89,13 @@ class GridView:
         chosen = marked or ([session.current] if session.current is not None else [])
         if not chosen:
             return
-        session.decide(chosen, target)
-        if not self.marked:
+        decided = session.decide(chosen, target)
+        if not self.marked and decided.group is not None:
             session.go(1)
         self.marked.clear()
-        self.window.set_message(f"{len(chosen):,} image(s) → {target}")
+        count = len(decided.group.entries) if decided.group is not None else 0
+        said = [f"{count:,} image(s) → {target}", decided.message()]
+        self.window.set_message("; ".join(m for m in said if m), error=bool(decided.gone))
 
     # ---- drawing
     def draw(self) -> None:

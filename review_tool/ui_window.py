@@ -47,9 +47,9 @@ class ReviewWindow:
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.bind("<KeyPress>", self.on_key)
         self.canvas.bind("<Configure>", self._on_resize)
-        self.set_message(
-            "  ".join(session.warnings) or "press h for the keys", bool(session.warnings)
-        )
+        notices = [*session.warnings, session.not_applied_notice()]
+        notices = [n for n in notices if n]
+        self.set_message("  ".join(notices) or "press h for the keys", bool(notices))
         self.show()
         root.after(options.rescan_ms, self._rescan)
 
@@ -74,6 +74,8 @@ class ReviewWindow:
         self.scores = self._label(("DejaVu Sans", 12))
         self.progress = self._label(("DejaVu Sans Mono", 12))
         self.message = self._label(("DejaVu Sans", 11))
+        # A long message (files named, warnings) wraps instead of widening the window.
+        self.message.configure(wraplength=width - 20, justify="left")
 
     def set_message(self, text: str, error: bool = False) -> None:
         self.message.configure(text=text, fg=ERROR_FG if error else "#9e9e9e")
@@ -114,6 +116,8 @@ class ReviewWindow:
         where = session.location(image_id) or "gone"
         decided = session.decision(image_id)
         decision = f"   → {decided}" if decided else ""
+        if decided and (stuck := session.not_applicable(image_id)) is not None:
+            decision += f" ({stuck.why}: will not be applied, decide it again)"
         name = session.path(image_id)
         mode = "labelling   " if session.kind == "label" else ""
         self.title.configure(
@@ -214,7 +218,10 @@ class ReviewWindow:
         session = self.session
         if action in session.targets:
             was_last = session.position == len(session) - 1
-            if session.decide_current(action) is not None and was_last:
+            decided = session.decide_current(action)
+            if decided.gone:
+                self.set_message(decided.message(), error=True)
+            elif decided.group is not None and was_last:
                 self._at_end()
         elif action in ("next", "prev", "page_next", "page_prev"):
             step = {"next": 1, "prev": -1, "page_next": 10, "page_prev": -10}[action]
@@ -276,6 +283,7 @@ class ReviewWindow:
         self.canvas.coords(self.image_item, event.width // 2, event.height // 2)
         self.canvas.coords(self.text_item, event.width // 2, event.height // 2)
         self.canvas.itemconfigure(self.text_item, width=max(event.width - 80, 100))
+        self.message.configure(wraplength=max(event.width - 20, 100))
         if box != self.box:
             self.box = box
             self.show()
@@ -286,8 +294,11 @@ class ReviewWindow:
             print(report.summary())
             for line in report.details():
                 print(line, file=sys.stderr)
-        elif notice := self.session.unapplied_notice():  # "" in label mode, or nothing pending
-            print(notice)
+        else:
+            if notice := self.session.unapplied_notice():  # "" in label mode, or nothing pending
+                print(notice)
+            for stuck in self.session.plan().not_applied:
+                print(stuck.line(), file=sys.stderr)
         self.close()
 
     def close(self) -> None:

@@ -2,7 +2,8 @@
 
 The sets are read from the folders on disk, as the review tool left them. A review decision
 logged but not applied yet (the window closed with `--no-apply-on-close`) is followed: the
-person's word is the last one.
+person's word is the last one. Only one that applying would carry out, though (the review tool's
+rule, `review_tool/plan.py`): a decision whose file moved or changed since is not followed.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from filtering.records import (
     Record,
     read_records,
 )
-from review_tool.decisions import REVIEW, Decisions
+from review_tool.decisions import Decisions
 from review_tool.folder import scan
-from review_tool.log import LOG_NAME, read_events
+from review_tool.log import LOG_NAME, REVIEW, read_events
+from review_tool.moves import NotApplied
+from review_tool.plan import Found, judge
 from scars_scrapy.pipelines.manifest import read_manifest
 
 REVIEWED_SETS = (CLEAN, QUESTIONABLE, REJECTED)
+STALE_DECISION = "review decision not followed (its file moved or changed since it was decided)"
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,18 @@ def gather(options: ExportOptions) -> Gathered:
     decisions = Decisions.replay(REVIEW, read.events)
     found = scan(options.final, REVIEWED_SETS)
     for image_id in sorted(found.locations):
-        where, decision = found.locations[image_id], decisions.decision(image_id)
+        where, name = found.locations[image_id], found.files[image_id]
+        crop = options.final / where / name
+        stale = _stale(decisions, image_id, Found(where, name, crop))
+        decision = None if stale else decisions.decision(image_id)
         wanted = decision or where
         if wanted not in options.sets:
             if wanted == REJECTED and where != REJECTED:
                 gathered.skipped["rejected in the review, not applied yet"] += 1
             continue
+        if stale:
+            gathered.counts[STALE_DECISION] += 1
         record = records.by_id.get(image_id)
-        crop = options.final / where / found.files[image_id]
         source = crop if options.images == CROPS else _photo(options, image_id, record)
         if not source.is_file():
             gathered.skipped["whole photo missing from raw/"] += 1
@@ -101,6 +109,13 @@ def gather(options: ExportOptions) -> Gathered:
             gathered.counts[f"in two sets on disk (the one in {where}/ taken)"] += 1
         gathered.items.append(item)
     return gathered
+
+
+def _stale(decisions: Decisions, image_id: str, found: Found) -> bool:
+    """The image's review decision is one applying would not carry out (its file moved or
+    changed since it was decided): the export leaves it where it is, as applying would."""
+    seen = decisions.last_seen(image_id)
+    return isinstance(judge(image_id, decisions.wanted(image_id), seen, found), NotApplied)
 
 
 def _moved_in_review(record: Record | None) -> str | None:

@@ -128,7 +128,7 @@ def _review(final: Path, decisions: dict[str, str], apply: bool) -> None:
         session.decide([image_id], target)
     if apply:
         report = session.apply()
-        assert not (report.conflicts or report.missing or report.errors)
+        assert not (report.conflicts or report.not_applied or report.errors)
 
 
 def _drop_manifest_row(manifest: Path, image_id: str) -> None:

@@ -263,6 +263,27 @@ def test_moves_a_review_applied_are_known_from_the_records_without_the_log(
     assert sum(v is not None for v in decisions.values()) == 2  # the two moves applied and kept
 
 
+def test_a_decision_whose_file_moved_since_is_not_followed(
+    reviewed: Reviewed, tmp_path: Path
+) -> None:
+    """The crop rejected and not applied is moved to questionable/ by hand: applying would not
+    carry the rejection out (it saw the file in clean/), so the export does not follow it."""
+    root = tmp_path / "copy"
+    shutil.copytree(reviewed.root / "data", root / "data")
+    final = root / "data" / "final" / MODEL
+    name = f"{reviewed.pending_rejected}.jpg"
+    (final / "clean" / name).rename(final / "questionable" / name)
+    out = tmp_path / "out"
+    done = run_export(root, "--model", MODEL, "--out", str(out), *BOTH)
+    assert done.returncode == 0, done.stderr
+    assert "rejected in the review, not applied yet" not in done.stdout
+    said = "1 image: review decision not followed (its file moved or changed since it was decided)"
+    assert said in (out / "README.md").read_text(encoding="utf-8")
+    rows = {r["image_id"]: r for r in jsonl_rows(out / "metadata.jsonl")}
+    row = rows[reviewed.pending_rejected]
+    assert (row["set"], row["review_decision"]) == ("questionable", None)
+
+
 def test_rows_in_a_workers_manifest_are_joined_too(reviewed: Reviewed, tmp_path: Path) -> None:
     """A shared crawl writes one manifest per worker: the crawler's reader lists them all."""
     root = tmp_path / "copy"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from filtering.records import read_records
-from review_tool.log import LOG_NAME, read_events
+from review_tool.log import LOG_NAME, DecideEvent, read_events
 from tests.conftest import SHARED
 from tests.filter.scenes import run_filtering
 
@@ -118,9 +118,10 @@ def test_the_printed_next_steps_run_as_printed(
     relabelled = in_window(relabel, tmp_path, ["a"])
     assert relabelled.returncode == 0, relabelled.stderr
     (event,) = read_events(log).events[logged:]  # one key, one label, of a rejected crop
-    assert (event["kind"], event["from"], event["to"]) == ("label", "not_front", "front_angled")
-    assert event["image_id"] in rejected
-    assert (labels / "front_angled" / f"{event['image_id']}.jpg").is_file()
+    assert isinstance(event, DecideEvent)
+    assert (event.kind, event.source, event.target) == ("label", "not_front", "front_angled")
+    assert event.image_id in rejected
+    assert (labels / "front_angled" / f"{event.image_id}.jpg").is_file()
     # A label newer than the classifier: now a training has something new to learn.
     fourth = run_filtering(tmp_path, "--detector", str(detector_weights))
     assert any(c[1].endswith("train.py") for c in printed_commands(fourth.stdout)), fourth.stdout

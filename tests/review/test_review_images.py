@@ -11,9 +11,9 @@ from pathlib import Path
 from PIL import Image
 from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 
-from review_tool.decisions import LABEL
 from review_tool.folder import describe_record, read_folder_records
 from review_tool.images import Prefetcher, load_fitted
+from review_tool.log import LABEL
 from review_tool.session import ReviewSession, SessionConfig
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from review_tool.decisions import LABEL, REVIEW
 from review_tool.keys import (
     KEYS_FILE_NAME,
     KeyConfigError,
@@ -16,6 +15,7 @@ from review_tool.keys import (
     key_spec,
     load_keymap,
 )
+from review_tool.log import LABEL, REVIEW
 
 
 @pytest.mark.parametrize("mode", [REVIEW, LABEL])

@@ -12,7 +12,7 @@ from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
 
 from filtering.records import read_records
 from review_tool.folder import FolderError
-from review_tool.log import LOG_NAME, read_events
+from review_tool.log import LOG_NAME, ApplyEvent, read_events
 from review_tool.moves import Move, apply_moves
 from review_tool.session import ReviewSession, SessionConfig
 
@@ -119,8 +119,8 @@ def test_apply_moves_files_and_undo_then_apply_moves_them_back(
         "questionable": ["q2"],
         "rejected": ["c1"],
     }
-    applied = [e for e in read_events(folder / LOG_NAME).events if e["op"] == "apply"]
-    assert {(e["image_id"], e["from"], e["to"]) for e in applied} == {
+    applied = [e for e in read_events(folder / LOG_NAME).events if isinstance(e, ApplyEvent)]
+    assert {(e.image_id, e.source, e.target) for e in applied} == {
         ("c1", "clean", "rejected"),
         ("q1", "questionable", "clean"),
     }
@@ -203,14 +203,16 @@ def test_refresh_notices_new_gone_and_moved_files(make_final: Callable[..., Path
     (folder / "clean" / "c2.jpg").unlink()
     (folder / "questionable" / "q1.jpg").rename(folder / "clean" / "q1.jpg")
     write_image(folder / "questionable" / "a0.jpg", BLUE)
+    session.go_to(session.order.index("c3"))
     changes = session.refresh()
-    assert (changes.new, changes.gone, changes.moved) == (["a0"], ["c2"], ["q1"])
+    assert (changes.new, [g.image_id for g in changes.gone], changes.moved) == (
+        ["a0"], ["c2"], ["q1"],
+    )  # fmt: skip
     assert "1 new image(s)" in changes.message()
-    assert session.order[-1] == "a0"  # new images go to the end, the rest keep their place
-    assert session.path("c2") is None and session.location("q1") == "clean"
-    session.decide(["c2"], "rejected")  # deciding on a gone image is recorded, not a crash
-    report = session.apply()
-    assert not report.moved and not report.errors
+    assert "1 image(s) gone from the folder, taken off the list: clean/c2.jpg" in changes.message()
+    # The gone image leaves the list, the others keep their place, new ones go to the end.
+    assert session.order == ["c1", "c3", "q1", "q2", "a0"]
+    assert session.current == "c3" and session.location("q1") == "clean"
 
 
 def test_truncated_last_log_line_is_skipped_and_logging_continues(
@@ -261,7 +263,7 @@ def test_empty_sets_give_an_empty_session(make_final: Callable[..., Path]) -> No
     session = open_session(make_final({"clean": {}, "questionable": {}}))
     assert len(session) == 0 and session.current is None
     assert session.progress_text().startswith("0 / 0")
-    assert session.decide_current("clean") is None and session.undo() is None
+    assert session.decide_current("clean").group is None and session.undo() is None
 
 
 @pytest.mark.parametrize("restart", [False, True])

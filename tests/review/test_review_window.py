@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import shlex
 import subprocess
 import sys
@@ -13,8 +14,7 @@ import pytest
 from review_helpers import BLUE, GREEN, MAGENTA, RED, YELLOW, write_image
 from window_harness import WindowHarness, fraction_near
 
-from review_tool.decisions import LABEL
-from review_tool.log import LOG_NAME, read_events
+from review_tool.log import LABEL, LOG_NAME, DecideEvent, read_events
 from review_tool.session import ReviewSession, SessionConfig
 
 pytestmark = [pytest.mark.display, pytest.mark.timeout(120)]
@@ -44,7 +44,7 @@ def harnesses(xvfb_display: str) -> Iterator[Callable[..., WindowHarness]]:
 
 def decisions_in_log(folder: Path) -> list[tuple[str, str]]:
     events = read_events(folder / LOG_NAME).events
-    return [(e["image_id"], e["to"]) for e in events if e["op"] == "decide"]
+    return [(e.image_id, e.target) for e in events if isinstance(e, DecideEvent)]
 
 
 def test_keys_decide_advance_go_back_undo_and_apply(
@@ -136,22 +136,87 @@ def test_folder_changed_by_another_program_while_open(
     (folder / "clean" / "b.jpg").unlink()
     write_image(folder / "questionable" / "d.jpg", MAGENTA)
     assert w.pump(lambda: "folder changed" in w.window.message.cget("text"))
-    assert "1 new image" in w.window.message.cget("text") and "1 image(s) gone" in (
-        w.window.message.cget("text")
-    )
+    message = w.window.message.cget("text")
+    assert "1 new image" in message
+    assert "1 image(s) gone from the folder, taken off the list: clean/b.jpg" in message
+    assert w.window.progress.cget("text").startswith("1 / 3")  # a, c, and d at the end
     w.key("Right")
-    w.wait_shown("b")
-    assert "file is gone" in w.canvas_text()
-    w.key("x")  # deciding on a gone file is fine; applying it reports it
+    w.wait_shown("c")  # b is off the list
     w.key("Right")
     w.wait_shown("d")
     assert fraction_near(w.shot(), MAGENTA) > 0.8
-    assert w.window.progress.cget("text").startswith("4 / 4")
+    assert w.window.progress.cget("text").startswith("3 / 3")
     # A file replaced under the same name shows its new content.
     write_image(folder / "clean" / "a.jpg", YELLOW)
     w.key("Prior")
     w.wait_shown("a")
     assert fraction_near(w.shot(), YELLOW) > 0.8
+
+
+def test_a_decision_on_an_image_moved_away_is_not_taken(
+    make_final: Callable[..., Path],
+    harnesses: Callable[..., WindowHarness],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """The file leaves between two rescans: the key finds it gone, says so, and takes it off."""
+    folder = make_final({"clean": {"a": RED, "b": GREEN, "c": BLUE}, "questionable": {"d": YELLOW}})
+    w = harnesses(SessionConfig(folder=folder), rescan_ms=600_000, apply_on_close=True)
+    w.wait_shown("a")
+    w.key("Right")
+    w.wait_shown("b")
+    assert w.window.progress.cget("text").startswith("2 / 4")
+    (folder / "clean" / "b.jpg").rename(tmp_path / "b.jpg")  # mv from outside the tool
+    w.key("x")
+    w.wait_shown("c")  # the view moved on to the next image
+    assert w.window.message.cget("text") == "b.jpg is gone from clean/: not decided"
+    assert w.window.progress.cget("text") == (
+        "2 / 3   clean 0 · questionable 0 · rejected 0 · undecided 3"
+    )
+    assert fraction_near(w.shot(), BLUE) > 0.8
+    assert decisions_in_log(folder) == []  # nothing logged, so nothing waits to be applied
+    w.key("x")  # c, which is there
+    assert decisions_in_log(folder) == [("c", "rejected")]
+    w.key("q", state=0x4)  # quit; this window applies on close
+    assert not w.alive
+    assert capsys.readouterr() == ("applied: moved 1\n", "")
+    (tmp_path / "b.jpg").rename(folder / "clean" / "b.jpg")  # put back: it has no decision
+    done = subprocess.run(
+        [sys.executable, "review_tool/app.py", str(folder), "--apply"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "applied: moved 0\n", "")
+    assert (folder / "clean" / "b.jpg").exists() and (folder / "rejected" / "c.jpg").exists()
+
+
+def test_an_old_decision_made_while_the_file_was_gone_is_shown_as_stale(
+    make_final: Callable[..., Path], harnesses: Callable[..., WindowHarness]
+) -> None:
+    """A log of an older version holds `"from": null`: the window opens, says the decision
+    will not be applied, and a new decision on the file that is there replaces it."""
+    folder = make_final(SPEC)
+    old = {"op": "decide", "kind": "review", "group": 1, "image_id": "b", "from": None}
+    (folder / LOG_NAME).write_text(json.dumps({**old, "to": "rejected"}) + "\n")
+    w = harnesses(SessionConfig(folder=folder))
+    w.wait_shown("a")
+    assert w.window.message.cget("text") == (
+        "1 logged decision cannot be applied: b.jpg -> rejected/: decided while the file was "
+        "gone from the folder; it is in clean/ now: decide it again"
+    )
+    w.key("Right")
+    w.wait_shown("b")
+    title = w.window.title.cget("text")
+    assert "→ rejected (stale: will not be applied, decide it again)" in title
+    w.key("x")  # decided again, on this file
+    w.key("Left")
+    w.wait_shown("b")
+    assert w.window.title.cget("text").endswith("[clean]   → rejected")
+    w.key("A", state=0x1)
+    assert w.window.message.cget("text") == "applied: moved 1"
+    assert (folder / "rejected" / "b.jpg").exists()
 
 
 def test_grid_marks_and_bulk_decision(
