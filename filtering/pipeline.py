@@ -30,6 +30,9 @@ from filtering.records import (
     append_records,
     read_records,
     relative,
+    set_aside_message,
+    set_aside_unreadable,
+    skipped_lines,
 )
 from filtering.settings import FilterSettings
 from filtering.stage_list import build_stages
@@ -45,7 +48,8 @@ class ModelFolderError(Exception):
 @dataclass
 class ModelRun:
     """What one run did: its records (the latest of each image), all records, seconds per step,
-    and the lines of the records file it could not read (their images are processed again)."""
+    the lines of the records file it could not read (their images are processed again; the
+    first warning says where the lines went) and the stages' warnings."""
 
     done: list[Record]
     records: dict[str, Record]
@@ -67,6 +71,8 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     known = read.by_id
     todo = _todo(list_images(raw), known, models.classify is not None)
     run = ModelRun([], known, bad_lines=read.bad_lines)
+    if read.bad_lines:
+        run.warnings += _set_aside(records_path, read.bad_lines)
     stages = _run_batches(todo, run, settings, models, records_path)
     for stage in stages:
         with _timed(run.seconds, stage.name):
@@ -75,6 +81,15 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
     run.done = list(latest.values())
     return run
+
+
+def _set_aside(records_path: Path, bad_lines: int) -> list[str]:
+    """Move the unreadable lines out of the records, so that only this run reports them."""
+    try:
+        moved = set_aside_unreadable(records_path)
+    except OSError as exc:  # e.g. on Windows, another program holding the file open
+        return [f"{skipped_lines(records_path, bad_lines)}; they stay there: {exc}"]
+    return [set_aside_message(records_path, moved)] if moved else []
 
 
 @contextmanager
