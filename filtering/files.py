@@ -11,6 +11,8 @@ its one JSON-lines append.
 - `read_jsonl`: the objects of such a file and the count of lines that are not one.
 - `scratch_folder`: a folder for the intermediate files of one atomic write, under a name fixed by
   its target, so that what a killed run left there is cleared by the next write, not piled up.
+- `set_aside_bad_lines`: moves those lines out, byte for byte, to a file of their own, so that
+  a torn line is reported once rather than by every later reader (`records.set_aside_unreadable`).
 
 The crawler keeps its own (`scars_scrapy/files.py`, and the manifest's append): it is a Scrapy
 project that runs on its own, without the filtering package on its path, and must not depend on it.
@@ -68,14 +70,19 @@ def json_line(value: Any) -> str:
 
 def append_jsonl(path: Path, values: Iterable[Any]) -> None:
     """Append one JSON line per value as one durable write (nothing when there are none)."""
-    text = "".join(json_line(value) for value in values)
-    if not text:
+    append_lines(path, "".join(json_line(value) for value in values).encode("utf-8"))
+
+
+def append_lines(path: Path, data: bytes) -> None:
+    """Append `data` (whole lines) as one write, flushed and fsync'd; a torn last line already
+    there is ended first, so that it stays one line of its own."""
+    if not data:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+b") as file:
         if _ends_torn(file):
-            text = "\n" + text
-        _write(file, text.encode("utf-8"))
+            data = b"\n" + data
+        _write(file, data)
         file.flush()
         os.fsync(file.fileno())
 
@@ -108,16 +115,57 @@ def read_jsonl(path: Path, usable: Callable[[dict[str, Any]], bool] | None = Non
     result = JsonLines()
     if not path.exists():
         return result
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            value = _parse(line)
-            if isinstance(value, dict) and (usable is None or usable(value)):
+            value = _value(line, usable)
+            if value is not None:
                 result.values.append(value)
-            else:
+            elif not _blank(line):
                 result.bad_lines.append(number)
     return result
+
+
+def set_aside_bad_lines(
+    path: Path, aside: Path, usable: Callable[[dict[str, Any]], bool] | None = None
+) -> int:
+    """Move the lines of `path` that `read_jsonl` counts as bad to the end of `aside`, byte for
+    byte, one per line; every other line of `path` stays byte for byte. Returns how many moved.
+
+    The caller keeps other writers of `path` out meanwhile (a line appended during the rewrite
+    would be lost with the old file). `aside` is written and synced first, then `path` is
+    replaced in one rename: a kill in between leaves a line in both files, never in neither."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as lines:
+        bad = [line for line in lines if _value(line, usable) is None and not _blank(line)]
+    if not bad:
+        return 0
+    append_lines(aside, b"".join(line if line.endswith(b"\n") else line + b"\n" for line in bad))
+    write_atomic(path, lambda partial: _copy_good_lines(path, partial, usable))
+    return len(bad)
+
+
+def _copy_good_lines(
+    source: Path, target: Path, usable: Callable[[dict[str, Any]], bool] | None
+) -> None:
+    with source.open("rb") as lines, target.open("wb") as kept:
+        for line in lines:
+            if _value(line, usable) is not None or _blank(line):
+                kept.write(line)
+        kept.flush()
+        os.fsync(kept.fileno())  # the records themselves: on disk before the rename
+
+
+def _value(line: bytes, usable: Callable[[dict[str, Any]], bool] | None) -> dict[str, Any] | None:
+    """The JSON object `line` holds if `usable` takes it, else None."""
+    value = _parse(line.decode("utf-8", errors="replace"))
+    if isinstance(value, dict) and (usable is None or usable(value)):
+        return value
+    return None
+
+
+def _blank(line: bytes) -> bool:
+    return not line.decode("utf-8", errors="replace").strip()
 
 
 def _parse(line: str) -> Any:

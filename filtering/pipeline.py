@@ -31,6 +31,9 @@ from filtering.records import (
     append_records,
     read_records,
     relative,
+    set_aside_message,
+    set_aside_unreadable,
+    skipped_lines,
 )
 from filtering.settings import FilterSettings
 from filtering.stage_list import build_stages
@@ -46,7 +49,8 @@ class ModelFolderError(Exception):
 @dataclass
 class ModelRun:
     """What one run did: its records (the latest of each image), all records, seconds per step,
-    and the lines of the records file it could not read (their images are processed again)."""
+    the lines of the records file it could not read (their images are processed again; the
+    first warning says where the lines went) and the stages' warnings."""
 
     done: list[Record]
     records: dict[str, Record]
@@ -71,6 +75,8 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     todo = _todo([p for p in photos if p not in taken], known, models.classify is not None)
     skipped = {p: kept for p, kept in taken.items() if skipped_id(p, settings.data) not in known}
     run = ModelRun([], known, bad_lines=read.bad_lines)
+    if read.bad_lines:
+        run.warnings += _set_aside(records_path, read.bad_lines)
     if skipped:
         run.warnings.append(same_name_warning(raw, skipped))
     stages = _run_batches(todo, skipped, run, settings, models, records_path)
@@ -81,6 +87,15 @@ def run_model(car_model: str, settings: FilterSettings, models: Models) -> Model
     latest = {record["image_id"]: record for record in run.done}  # placed after being candidate
     run.done = list(latest.values())
     return run
+
+
+def _set_aside(records_path: Path, bad_lines: int) -> list[str]:
+    """Move the unreadable lines out of the records, so that only this run reports them."""
+    try:
+        moved = set_aside_unreadable(records_path)
+    except OSError as exc:  # e.g. on Windows, another program holding the file open
+        return [f"{skipped_lines(records_path, bad_lines)}; they stay there: {exc}"]
+    return [set_aside_message(records_path, moved)] if moved else []
 
 
 @contextmanager

@@ -2,11 +2,16 @@
 of a model's folders. This module is the file's one reader and writer: filtering, the review tool
 and the training all go through it.
 
-Append-only JSON lines; the last line of an image ID wins. Paths in records (source, crop,
+JSON lines, appended; the last line of an image ID wins. Paths in records (source, crop,
 output) are relative to the data folder, so the folder can move as a whole. A run killed while
 writing leaves at most one torn last line: the next append ends it first (`files.append_jsonl`),
 and reading skips and counts it, so the image it held is processed again and every reader can say
-how many lines it could not use.
+how many lines it could not use. The next filtering run moves such lines, byte for byte, to
+`records.unreadable.txt` beside it (`set_aside_unreadable`) and says so once: later readers are
+quiet, and nothing is lost.
+
+Every write (an append, or that rewrite) holds `.records.jsonl.lock` beside the file: a review
+applying moves while a run rewrites would otherwise append to the file the rename replaces.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import NOT_FRONT
-from filtering.files import append_jsonl, read_jsonl
+from filtering.files import append_jsonl, read_jsonl, set_aside_bad_lines
+from filtering.locks import held
 
 RECORDS_NAME = "records.jsonl"
+# Where lines of records.jsonl that hold no record are moved, byte for byte, one per line.
+UNREADABLE_NAME = "records.unreadable.txt"
 
 # Fates. Final ones end an image's way through the stages; CANDIDATE waits for the
 # near-duplicate stage, which looks at all candidates of a model together.
@@ -89,8 +97,21 @@ def skipped_lines(path: Path, count: int) -> str:
     )
 
 
+def set_aside_message(path: Path, count: int) -> str:
+    """What the run that moved the unreadable lines out tells the user, once."""
+    return (
+        f"{path}: {count:,} unreadable line(s), likely cut short by a kill, moved to "
+        f"{path.with_name(UNREADABLE_NAME)} as they were; an image they held is taken as its "
+        "earlier line says, or processed again"
+    )
+
+
+def _is_record(value: dict[str, Any]) -> bool:
+    return isinstance(value.get("image_id"), str)
+
+
 def read_records(path: Path) -> Records:
-    lines = read_jsonl(path, lambda value: isinstance(value.get("image_id"), str))
+    lines = read_jsonl(path, _is_record)
     records = Records({}, len(lines.bad_lines), missing=not path.exists())
     for record in lines.values:
         records.by_id[record["image_id"]] = record
@@ -109,7 +130,20 @@ def append_records(path: Path, records: Iterable[Record], stamp: str = "processe
     batch = list(records)
     for record in batch:
         record[stamp] = now
-    append_jsonl(path, batch)
+    if batch:
+        with held(_write_lock(path)):
+            append_jsonl(path, batch)
+
+
+def set_aside_unreadable(path: Path) -> int:
+    """Move the lines of the records file `path` that hold no record to `records.unreadable.txt`
+    beside it (see `files.set_aside_bad_lines`); how many moved. Raises OSError if they cannot."""
+    with held(_write_lock(path)):
+        return set_aside_bad_lines(path, path.with_name(UNREADABLE_NAME), _is_record)
+
+
+def _write_lock(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
 
 
 def now_iso() -> str:

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,19 @@ if __package__ in (None, ""):
 from filtering.arguments import INTERRUPTED, BriefParser
 from filtering.batch import Models
 from filtering.device import DeviceError, check_device
-from filtering.listing import empty_note, ignored_note, read_folder
+from filtering.listing import empty_note, ignored_note, list_images, read_folder
+from filtering.locks import ModelBusyError, ModelLockError, hold_model_folder
 from filtering.models import load_models, model_names
 from filtering.next_steps import next_steps
 from filtering.pipeline import ModelFolderError, run_model
-from filtering.records import RECORDS_NAME, skipped_lines
+from filtering.records import RECORDS_NAME
 from filtering.report import REPORT_NAME, write_report
 from filtering.settings import DEFAULT_SHOWN, FilterSettings, declared, option
 from filtering.summary import format_table, outcome_counts, stage_counts
 from filtering.weights import WeightsError
 
 DEFAULTS = FilterSettings()
+BUSY_HINT = "nothing was done; wait for that run to end (or stop it), then start this one again"
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[FilterSettings, list[str] | None]:
@@ -84,17 +87,44 @@ def _number(
 
 def main(argv: list[str] | None = None) -> int:
     settings, chosen = parse_args(argv)
-    try:
-        names = model_names(settings, chosen)  # a bad folder is named before any notice
-        check_device(settings.device)
-        models = load_models(settings)
-    except (WeightsError, ModelFolderError, DeviceError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with ExitStack() as held:
+        try:
+            names, empty, models = _start(settings, chosen, held)
+        except ModelBusyError as exc:
+            print(f"error: {exc}: {BUSY_HINT}", file=sys.stderr)
+            return 2
+        except (WeightsError, ModelFolderError, DeviceError, ModelLockError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return _run_all(names, empty, settings, models)
+
+
+def _start(
+    settings: FilterSettings, chosen: list[str] | None, held: ExitStack
+) -> tuple[list[str], set[str], Models]:
+    """The models to filter and those of them without images, the ML models loaded, and the
+    lock of each model folder with images held in `held` (a model busy raises ModelBusyError)."""
+    names = model_names(settings, chosen)  # a bad folder is named before any notice
+    empty = {name for name in names if not list_images(settings.raw(name))}
+    folders = [settings.final(name) for name in names if name not in empty]
+    # Another run on a model filtered before stops this one at once. The folder of a model
+    # never filtered is made once the models have loaded: bad weights leave none behind.
+    filtered_before = [folder for folder in folders if folder.is_dir()]
+    for folder in filtered_before:
+        held.enter_context(hold_model_folder(folder))
+    check_device(settings.device)
+    models = load_models(settings)
+    for folder in folders:
+        if folder not in filtered_before:
+            held.enter_context(hold_model_folder(folder))
+    return names, empty, models
+
+
+def _run_all(names: list[str], empty: set[str], settings: FilterSettings, models: Models) -> int:
     failed = 0
     for name in names:
         try:
-            failed += not _run_one(name, settings, models)
+            failed += not _run_one(name, name in empty, settings, models)
         except KeyboardInterrupt:
             print(
                 f"\nstopped while filtering {name}: every photo decided so far is recorded; run "
@@ -105,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
+def _run_one(name: str, empty: bool, settings: FilterSettings, models: Models) -> bool:
     print(f"== {name}")
     found = read_folder(settings.raw(name))
-    if not found.photos:
+    if empty or not found.photos:
         print(empty_note(found))
         return True
     ignored = ignored_note(found)
@@ -120,9 +150,6 @@ def _run_one(name: str, settings: FilterSettings, models: Models) -> bool:
         print(f"error: {exc}", file=sys.stderr)
         return False
     report = settings.final(name) / REPORT_NAME
-    if run.bad_lines:
-        skipped = skipped_lines(settings.final(name) / RECORDS_NAME, run.bad_lines)
-        print(f"warning: {skipped}", file=sys.stderr)
     for line in run.warnings:
         print(f"warning: {line}", file=sys.stderr)
     if run.done:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.exporting.options import CROPS, ExportError, ExportOptions
+from filtering.locks import ModelBusyError, check_model_folder
 from filtering.records import (
     CLEAN,
     QUESTIONABLE,
@@ -53,7 +54,8 @@ class Gathered:
 
 
 def check_model(options: ExportOptions) -> None:
-    """An unknown model, or one never filtered, stops the export before anything is written."""
+    """An unknown model, one never filtered, or one a run is filtering now stops the export
+    before anything is written."""
     name = options.model
     final, raw = options.data / "final", options.data / "raw"
     exportable = _model_folders(final)
@@ -66,6 +68,11 @@ def check_model(options: ExportOptions) -> None:
             f"model {name!r} was never filtered: no {options.final / RECORDS_NAME} "
             f"(run python filtering/run.py --model {name} first)"
         )
+    try:
+        check_model_folder(options.final)
+    except ModelBusyError as exc:
+        # Its sets and records are still changing: an export now would be of half a run.
+        raise ExportError(f"{exc}: export it once that run has ended") from None
 
 
 def _model_folders(parent: Path) -> set[str]:

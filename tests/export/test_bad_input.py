@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from filtering.export import main
+from filtering.locks import hold_model_folder
 from tests.export.conftest import MODEL, Reviewed
 from tests.export.helpers import run_export, tree
 
@@ -80,6 +81,24 @@ def test_bad_options(
         main(["--model", MODEL, "--out", str(tmp_path / "x"), option, value])
     assert stop.value.code == 2 and words in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_a_run_is_filtering_now(tmp_path: Path) -> None:
+    """Its sets and records are still changing: the export says so and waits for the run."""
+    final = tmp_path / "data" / "final" / "bmw-320"
+    (final / "clean").mkdir(parents=True)
+    (final / "clean" / "0001.jpg").write_bytes(b"\xff\xd8 a crop")
+    (final / "records.jsonl").write_text('{"image_id": "0001", "fate": "clean"}\n')
+    with hold_model_folder(final) as run:  # as a filtering run holds it
+        line = _refused(tmp_path, tmp_path, "--model", "bmw-320", "--out", "export")
+    assert line == (
+        f"error: data/final/bmw-320 is being filtered by another run (pid {run.pid} on "
+        f"{run.host}, started {run.started}): export it once that run has ended"
+    )
+    # Once the run has ended, the same command exports.
+    done = run_export(tmp_path, "--model", "bmw-320", "--out", "export")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "export" / "export.json").exists()
 
 
 def test_a_model_whose_crops_all_wait_for_labels(tmp_path: Path) -> None:

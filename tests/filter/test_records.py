@@ -5,6 +5,9 @@ kill can land exactly on each write of the run."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,11 @@ import pytest
 
 from filtering import files
 from filtering.pipeline import run_model
-from filtering.records import read_records
+from filtering.records import append_records, read_records, set_aside_unreadable
 from filtering.settings import FilterSettings
 from review_tool.session import ReviewSession, SessionConfig
 from tests.filter.fakes import MODEL, MODELS, add_photos
+from tests.filter.scenes import REPO_ROOT, run_filtering
 
 
 class Killed(BaseException):
@@ -54,6 +58,10 @@ def killed_at_write(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int],
 
 def records_path(settings: FilterSettings) -> Path:
     return settings.final(MODEL) / "records.jsonl"
+
+
+def unreadable_path(settings: FilterSettings) -> Path:
+    return settings.final(MODEL) / "records.unreadable.txt"
 
 
 def test_a_review_move_after_a_torn_line_is_kept(fake_settings: FilterSettings) -> None:
@@ -132,7 +140,104 @@ def test_a_kill_while_the_review_writes_loses_no_earlier_line(
     killed_at_write(3)  # two decisions and the applied moves logged, the records torn
     with pytest.raises(Killed):
         review(fake_settings)
-    run_model(MODEL, fake_settings, MODELS)
+    after = run_model(MODEL, fake_settings, MODELS)
+    assert after.bad_lines == 1  # the torn line, reported once and moved out
     read = read_records(records_path(fake_settings))
-    assert read.bad_lines == 1
+    assert read.bad_lines == 0
     assert set(read.by_id) == set(before)
+    assert len(unreadable_path(fake_settings).read_bytes().splitlines()) == 1
+
+
+# What a kill mid-write leaves: a record cut in the middle of a character (é is two bytes).
+TORN = '{"image_id": "p09", "source": "raw/noise-car/caf\u00e9.png"'.encode()[:-6]
+
+
+@pytest.mark.parametrize("where", ["end", "middle"])
+def test_a_torn_line_is_moved_out_once_byte_for_byte(
+    fake_settings: FilterSettings, where: str
+) -> None:
+    """At the end: as the kill left it. In the middle: a review appended after it (ending it)."""
+    add_photos(fake_settings, range(4))
+    run_model(MODEL, fake_settings, MODELS)
+    path = records_path(fake_settings)
+    with path.open("ab") as records:
+        records.write(TORN)
+    if where == "middle":
+        moved = min(p.stem for p in (fake_settings.final(MODEL) / "clean").iterdir())
+        session = ReviewSession(SessionConfig(folder=fake_settings.final(MODEL)))
+        assert any("skipped 1 unreadable line(s)" in w for w in session.warnings)
+        session.decide([moved], "rejected")
+        assert len(session.apply().moved) == 1
+    torn = path.read_bytes()
+    kept = torn.replace(TORN + b"\n", b"") if where == "middle" else torn[: -len(TORN)]
+    assert len(kept) < len(torn) and (TORN in torn) and (TORN not in kept)
+    before = read_records(path).by_id
+
+    first = run_model(MODEL, fake_settings, MODELS)
+    assert first.warnings == [
+        f"{path}: 1 unreadable line(s), likely cut short by a kill, moved to "
+        f"{unreadable_path(fake_settings)} as they were; an image they held is taken as its "
+        "earlier line says, or processed again"
+    ]
+    assert path.read_bytes() == kept  # every other line, byte for byte
+    assert unreadable_path(fake_settings).read_bytes() == TORN + b"\n"
+    assert read_records(path).by_id == before and read_records(path).bad_lines == 0
+
+    second = run_model(MODEL, fake_settings, MODELS)
+    assert (second.warnings, second.bad_lines, second.done) == ([], 0, [])
+    assert path.read_bytes() == kept
+    assert unreadable_path(fake_settings).read_bytes() == TORN + b"\n"
+    session = ReviewSession(SessionConfig(folder=fake_settings.final(MODEL)))
+    assert not any("unreadable" in w for w in session.warnings)  # the review tool is quiet too
+
+
+def test_a_torn_line_is_reported_once_by_the_command(
+    fake_settings: FilterSettings, tmp_path: Path, detector_weights: Path
+) -> None:
+    """The user's case: nothing new to process, and the warning on the first run only."""
+    add_photos(fake_settings, range(4))
+    run_model(MODEL, fake_settings, MODELS)
+    with records_path(fake_settings).open("ab") as records:
+        records.write(TORN)
+    # The detector as given, in PyTorch: no export to make first (the runtime is not under test).
+    args = ("--detector", str(detector_weights), "--detector-runtime", "pytorch")
+    runs = [run_filtering(tmp_path, *args) for _ in range(2)]
+    for done in runs:
+        assert done.returncode == 0, done.stderr
+        assert "nothing new to process" in done.stdout
+    warning = (
+        f"warning: data/final/{MODEL}/records.jsonl: 1 unreadable line(s), likely cut short by "
+        f"a kill, moved to data/final/{MODEL}/records.unreadable.txt as they were"
+    )
+    assert warning in runs[0].stderr
+    assert "unreadable" not in runs[1].stderr
+    assert unreadable_path(fake_settings).read_bytes() == TORN + b"\n"
+
+
+APPENDER = """
+import sys
+from pathlib import Path
+from filtering.records import append_records
+for k in range(int(sys.argv[2])):
+    append_records(Path(sys.argv[1]), [{"image_id": f"a{k:03d}", "fate": "clean"}])
+"""
+
+
+def test_appends_while_lines_are_moved_out_are_kept(fake_settings: FilterSettings) -> None:
+    """Another process appending records (as the review tool does) while this one moves
+    unreadable lines out again and again: every record and every unreadable line is kept."""
+    path, count = records_path(fake_settings), 150
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-c", APPENDER, str(path), str(count)]
+    junk = 0
+    with subprocess.Popen(command, env=env) as appender:
+        while appender.poll() is None or junk == 0:
+            append_records(path, [{"junk": junk}])  # a line that holds no record
+            junk += 1
+            assert set_aside_unreadable(path) == 1
+    assert appender.returncode == 0
+    read = read_records(path)
+    assert read.bad_lines == 0
+    assert set(read.by_id) == {f"a{k:03d}" for k in range(count)}
+    aside = [json.loads(line) for line in unreadable_path(fake_settings).read_bytes().splitlines()]
+    assert [line["junk"] for line in aside] == list(range(junk))

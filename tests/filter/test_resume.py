@@ -47,7 +47,8 @@ def _state(root: Path) -> tuple[dict, dict]:
     files = {
         p.relative_to(data).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(data.rglob("*"))
-        if p.is_file() and p.name != "records.jsonl"
+        # A lock file names the run that last held it: not a result.
+        if p.is_file() and p.name != "records.jsonl" and not p.name.endswith(".lock")
     }
     return records, files
 
