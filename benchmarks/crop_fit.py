@@ -47,7 +47,7 @@ from benchmarks.quality import (
 from benchmarks.quality_figures import FRONT_FACING, ratio
 from filtering.classes import CLASSIFIER_CLASSES, OTHER
 from filtering.classify import Verdict, route
-from filtering.crop_fit import CENTRE, FITS, PAD, STRETCH
+from filtering.crop_fit import BOTH, CENTRE, FITS, PAD, STRETCH
 from filtering.detect import Detector, NoVehicle, crop, main_vehicle
 from filtering.records import CLEAN, QUESTIONABLE
 from filtering.settings import FilterSettings
@@ -68,7 +68,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--rounds", type=positive_int, default=12, help="2-fold cross-validations, new folds"
     )
-    p.add_argument("--fits", type=fit_list, default=[STRETCH, CENTRE, PAD], help="comma-separated")
+    p.add_argument(
+        "--fits", type=fit_list, default=[STRETCH, CENTRE, PAD, BOTH], help="comma-separated"
+    )
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "crop_fit.json")
     return p.parse_args()
 

@@ -18,7 +18,7 @@ from filtering.classes import (
     NOT_FRONT_FACING_AT,
     OTHER,
 )
-from filtering.crop_fit import FIT_SAID, fit_of, fit_square
+from filtering.crop_fit import FIT_SAID, fit_of, fit_parts, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
@@ -82,7 +82,8 @@ class Classifier:
 def flip_averaged(
     model: Any, images: Sequence[Image.Image], imgsz: int, device: str, fit: str
 ) -> list[Verdict]:
-    """Each image's verdict from the mean of the class probabilities of the image and its mirror.
+    """Each image's verdict from the mean of the class probabilities of the image and its mirror
+    (for a fit of two ways, `BOTH`: of both its squares and their mirrors).
 
     A mirrored front is a front and a mirrored front three-quarter is one too, so both answers
     are about the same view; averaging them steadies the confident mistakes a single look makes.
@@ -97,32 +98,31 @@ def flip_averaged(
     """
     if not images:
         return []
-    shrunk = [fit_square(image, imgsz, fit) for image in images]
-    views = shrunk + [ImageOps.mirror(image) for image in shrunk]
+    views = []
+    for part in fit_parts(fit):  # BOTH: both squares of each crop, each with its mirror
+        shrunk = [fit_square(image, imgsz, part) for image in images]
+        views += [*shrunk, *(ImageOps.mirror(image) for image in shrunk)]
     results = list(
         model.predict(views, imgsz=imgsz, device=device, batch=len(views), verbose=False)
     )
     n = len(images)
-    return [
-        _verdict(cast("Results", a), cast("Results", b))
-        for a, b in zip(results[:n], results[n:], strict=True)
-    ]
+    return [_verdict([cast("Results", r) for r in results[k::n]]) for k in range(n)]
 
 
-def _verdict(plain: Results, mirrored: Results) -> Verdict:
-    assert plain.probs is not None and mirrored.probs is not None  # a classify model's results
-    probs = (_tensor(plain.probs.data) + _tensor(mirrored.probs.data)) / 2
+def _verdict(views: Sequence[Results]) -> Verdict:
+    """The verdict of the mean class probabilities of one crop's views."""
+    assert all(view.probs is not None for view in views)  # a classify model's results
+    probs = _mean([view.probs.data for view in views if view.probs is not None])
+    names = views[0].names
     top = int(probs.argmax())
-    other = [float(probs[k]) for k, name in plain.names.items() if name == OTHER]
-    return Verdict(
-        plain.names[top], round(float(probs[top]), 4), round(other[0], 4) if other else None
-    )
+    other = [float(probs[k]) for k, name in names.items() if name == OTHER]
+    return Verdict(names[top], round(float(probs[top]), 4), round(other[0], 4) if other else None)
 
 
-def _tensor(data: Any) -> Any:
+def _mean(data: Sequence[Any]) -> Any:
     import torch
 
-    return torch.as_tensor(data, dtype=torch.float32)
+    return torch.stack([torch.as_tensor(d, dtype=torch.float32) for d in data]).mean(0)
 
 
 def clean_threshold(settings: FilterSettings) -> float:

@@ -26,10 +26,25 @@ from filtering.weights import WeightsError
 STRETCH = "stretch"  # the whole crop, resized to imgsz x imgsz
 PAD = "pad"  # the whole crop on a grey square, its shape kept, resized to imgsz x imgsz
 CENTRE = "centre"  # the shorter side resized to imgsz, then the centre square (Ultralytics)
-FITS = (STRETCH, PAD, CENTRE)
+# Both of the whole-crop squares: the head learns from each and is asked both, their answers
+# averaged. The two see a crop differently (stretched, or small on grey) and err differently.
+BOTH = f"{STRETCH}+{PAD}"
+FITS = (STRETCH, PAD, CENTRE, BOTH)
 GREY = (114, 114, 114)  # Ultralytics' letterbox grey
-FIT_SAID = {STRETCH: "the whole crop", PAD: "the whole crop on grey", CENTRE: "its centre square"}
+FIT_SAID = {
+    STRETCH: "the whole crop",
+    PAD: "the whole crop on grey",
+    CENTRE: "its centre square",
+    BOTH: "the whole crop, resized and on grey",
+}
 FIT_KEY = "scars_crop_fit"  # in the checkpoint dictionary, beside Ultralytics' own keys
+
+
+def fit_parts(fit: str) -> tuple[str, ...]:
+    """The single ways of a fit: `BOTH` is two squares of each crop, any other one."""
+    if fit not in FITS:
+        raise ValueError(f"unknown crop fit {fit!r} (known: {', '.join(FITS)})")
+    return tuple(fit.split("+"))
 
 
 def fit_square(image: Image.Image, imgsz: int, fit: str) -> Image.Image:
@@ -43,8 +58,9 @@ def fit_square(image: Image.Image, imgsz: int, fit: str) -> Image.Image:
 
     if fit == PAD:  # resized first, then padded: the grey bands cost nothing at full size
         return ImageOps.pad(image, (imgsz, imgsz), Image.Resampling.BILINEAR, GREY)
-    if fit not in FITS:
-        raise ValueError(f"unknown crop fit {fit!r} (known: {', '.join(FITS)})")
+    if fit not in (STRETCH, CENTRE):
+        parts = fit_parts(fit)  # an unknown fit is named there
+        raise ValueError(f"{fit!r} makes {len(parts)} squares of a crop: one fit at a time")
     size = imgsz if fit == CENTRE else [imgsz, imgsz]
     return cast("Image.Image", transforms.resize(image, size, InterpolationMode.BILINEAR))
 

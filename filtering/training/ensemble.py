@@ -45,7 +45,7 @@ def train_heads(
     labels = torch.tensor([classes.index(item.label) for item in items])
     position = {item: k for k, item in enumerate(items)}
     template = network.model[-1]
-    heads, summed = [], torch.zeros(len(items), 2, len(classes))
+    heads, summed = [], torch.zeros(len(items), features.shape[1], len(classes))
     counts: Counter[str] = Counter()
     for repeat in range(settings.repeats):
         seed = settings.seed + repeat
@@ -78,7 +78,8 @@ def classifier_of(model: Any, classes: int) -> Any:
 
 
 def _predictions(items: Sequence[Item], classes: Sequence[str], logits: Any) -> list[Prediction]:
-    """Flip-averaged probabilities, as run.py's classifier averages a crop and its mirror."""
+    """Probabilities averaged over the views, as run.py's classifier averages a crop and its
+    mirror (and, for a fit of two ways, both squares and their mirrors)."""
     probabilities = logits.softmax(-1).mean(1)
     other = list(classes).index(OTHER) if OTHER in classes else None
     out = []

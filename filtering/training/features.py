@@ -16,15 +16,16 @@ from typing import Any
 
 from PIL import ImageOps
 
-from filtering.crop_fit import fit_square
+from filtering.crop_fit import fit_parts, fit_square
 from filtering.training.predict import chunks, open_rgb
 
 BATCH = 32  # crops per backbone pass: enough to amortise it, little memory
 
 
 def backbone_features(network: Any, paths: Sequence[Path], imgsz: int, fit: str) -> Any:
-    """A tensor (crops, 2 views, channels, height, width): each crop's backbone output, as it is
-    (view 0) and mirrored (view 1), made square the way `fit` says. `network` is an Ultralytics
+    """A tensor (crops, views, channels, height, width): each crop's backbone output, made square
+    the way `fit` says, as it is (view 0) and mirrored (view 1); for a fit of two ways (`BOTH`)
+    the second way's square and its mirror follow (views 2 and 3). `network` is an Ultralytics
     ClassificationModel."""
     import torch
     from ultralytics.data.augment import classify_transforms
@@ -35,11 +36,14 @@ def backbone_features(network: Any, paths: Sequence[Path], imgsz: int, fit: str)
     out = []
     with torch.inference_mode():
         for chunk in chunks(paths, BATCH):
-            images = [fit_square(open_rgb(path), imgsz, fit) for path in chunk]
-            views = images + [ImageOps.mirror(image) for image in images]
+            crops = [open_rgb(path) for path in chunk]
+            views = []
+            for part in fit_parts(fit):
+                squares = [fit_square(crop, imgsz, part) for crop in crops]
+                views += [*squares, *(ImageOps.mirror(square) for square in squares)]
             x = torch.stack([prepare(view) for view in views]).float()
             for layer in layers:
                 x = layer(x)
-            plain, mirrored = x[: len(chunk)], x[len(chunk) :]
-            out.append(torch.stack((plain, mirrored), dim=1))
+            # (views, crops, ...) in the order built, then crop by crop
+            out.append(x.reshape(-1, len(chunk), *x.shape[1:]).transpose(0, 1))
     return torch.cat(out).clone()

@@ -31,8 +31,9 @@ def fit_head(
     seed: int,
 ) -> Any:
     """A copy of `template` trained on `features[i]`, `labels[i]` for i in `order` (crops repeated
-    in `order` count more: the balancing). Each epoch sees every entry of `order` once, as it is
-    or mirrored at random: the horizontal flip augmentation."""
+    in `order` count more: the balancing). Each epoch sees every entry of `order` once, in one of
+    its views at random: as it is or mirrored (the horizontal flip augmentation), and for a fit of
+    two ways in either way's square."""
     import torch
 
     torch.manual_seed(seed)
@@ -46,11 +47,14 @@ def fit_head(
     )
     rng = random.Random(seed)
     loss_fn = torch.nn.CrossEntropyLoss()
+    count = features.shape[1]
     for _ in range(epochs):
         shuffled = rng.sample(list(order), len(order))
         for first in range(0, len(shuffled), batch):
             chosen = torch.tensor(shuffled[first : first + batch])
-            views = torch.tensor([rng.random() < 0.5 for _ in chosen], dtype=torch.long)
+            # Counted down, so that with two views the draws are those of a coin: the mirror
+            # below 0.5, the seeds of earlier trainings giving the same heads.
+            views = torch.tensor([count - 1 - int(rng.random() * count) for _ in chosen])
             loss = loss_fn(head(features[chosen, views]), labels[chosen])
             optimiser.zero_grad()
             loss.backward()
@@ -60,7 +64,7 @@ def fit_head(
 
 
 def head_logits(head: Any, features: Any) -> Any:
-    """Logits (crops, 2 views, classes) of `features` (crops, 2 views, channels, h, w)."""
+    """Logits (crops, views, classes) of `features` (crops, views, channels, h, w)."""
     import torch
 
     with torch.inference_mode():

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from filtering.classes import DEFAULT_CLASSIFIER
-from filtering.crop_fit import STRETCH
+from filtering.crop_fit import BOTH
 
 # Ultralytics' ImageNet-pretrained classifier, downloaded by Ultralytics on a user's machine.
 DEFAULT_START = "yolov8n-cls.pt"
@@ -58,7 +58,7 @@ class TrainSettings:
     train_backbone: bool = False
     # How a crop is made square for the heads to learn from, recorded in the model (crop_fit.py);
     # Ultralytics' own training (train_backbone) learns from its own crops of the pictures.
-    crop_fit: str = STRETCH
+    crop_fit: str = BOTH
     reviewed: tuple[Path, ...] = ()  # data/final/<model> folders whose review moves are labels
 
     @property

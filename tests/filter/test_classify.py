@@ -15,7 +15,7 @@ from filtering.classify import (
     flip_averaged,
     route,
 )
-from filtering.crop_fit import CENTRE, FIT_KEY, PAD, STRETCH, fit_of, fit_square
+from filtering.crop_fit import BOTH, CENTRE, FIT_KEY, GREY, PAD, STRETCH, fit_of, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.weights import WeightsError
@@ -151,7 +151,8 @@ def _left_lit(width: int = 40, height: int = 20) -> Image.Image:
 
 
 @pytest.mark.parametrize(
-    ("fit", "size"), [(CENTRE, (128, 64)), (STRETCH, (64, 64)), (PAD, (64, 64))]
+    ("fit", "size"),
+    [(CENTRE, (128, 64)), (STRETCH, (64, 64)), (PAD, (64, 64)), (BOTH, (64, 64))],
 )
 def test_a_verdict_averages_the_crop_and_its_mirror(fit: str, size: tuple[int, int]) -> None:
     model = _SidedModel()
@@ -161,8 +162,28 @@ def test_a_verdict_averages_the_crop_and_its_mirror(fit: str, size: tuple[int, i
     # One look says front 0.7 (or front_angled 0.5); the crop and its mirror together say front
     # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
     assert verdicts == [Verdict("front", 0.4, other=0.3), Verdict("front", 0.4, other=0.3)]
-    assert model.asked == [4]  # both crops and both mirrors in one batch
+    # Both crops and both mirrors in one batch; for BOTH, of either square
+    assert model.asked == [8 if fit == BOTH else 4]
     assert model.sizes == {size}  # each made square the way asked (a 2:1 crop)
+
+
+class _GreyCornerModel(_SidedModel):
+    """A stand-in that is sure of `other` when a view's corner is the padding's grey."""
+
+    @staticmethod
+    def _answer(view: Image.Image) -> list[float]:
+        padded = view.convert("RGB").getpixel((0, 0)) == GREY
+        return [0.1, 0.1, 0.8] if padded else [0.9, 0.05, 0.05]
+
+
+def test_both_fits_average_the_four_views_of_a_crop() -> None:
+    """Stretched, the 2:1 crop fills the square (front 0.9); padded, it has grey bands (other
+    0.8): each view's answer counts once, with its mirror's."""
+    model = _GreyCornerModel()
+    crop = _left_lit()
+    assert flip_averaged(model, [crop], 64, "cpu", STRETCH) == [Verdict("front", 0.9, 0.05)]
+    assert flip_averaged(model, [crop], 64, "cpu", PAD) == [Verdict("other", 0.8, 0.8)]
+    assert flip_averaged(model, [crop], 64, "cpu", BOTH) == [Verdict("front", 0.5, 0.425)]
 
 
 def test_flip_averaging_asks_nothing_of_no_crops() -> None:
@@ -185,7 +206,7 @@ def test_shrinking_first_gives_the_verdicts_of_the_whole_crops(tiny_classifier: 
     whole = crops + [ImageOps.mirror(crop) for crop in crops]
     results = model.predict(whole, imgsz=64, device="cpu", batch=len(whole), verbose=False)
     n = len(crops)
-    expected = [_verdict(a, b) for a, b in zip(results[:n], results[n:], strict=True)]
+    expected = [_verdict([a, b]) for a, b in zip(results[:n], results[n:], strict=True)]
     assert flip_averaged(model, crops, 64, "cpu", CENTRE) == expected
     assert len(crops) >= 20 and all(min(crop.size) > 64 for crop in crops)  # all were shrunk
 

@@ -40,7 +40,10 @@ def test_evaluate_on_a_held_back_folder(trained: TrainedRun, tmp_path: Path) -> 
     html = (out / "front_classifier_evaluation.html").read_text()
     assert f"other → {wrong['mislabelled.jpg']}" in html and "mislabelled.jpg" in html
     assert "report: " in result.stdout
-    assert f"classifier {trained.weights} (64 px, the whole crop)" in result.stdout
+    assert (
+        f"classifier {trained.weights} (64 px, the whole crop, resized and on grey)"
+        in result.stdout
+    )
 
 
 def test_evaluate_as_a_module_reports_next_to_the_weights(

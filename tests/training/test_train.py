@@ -17,7 +17,7 @@ from PIL import Image
 
 from filtering.classes import CLASSIFIER_CLASSES
 from filtering.classify import flip_averaged
-from filtering.crop_fit import CENTRE, FITS, PAD, STRETCH, fit_of
+from filtering.crop_fit import BOTH, CENTRE, FITS, PAD, STRETCH, fit_of
 from filtering.training.calibration import calibration_path
 from filtering.training.features import backbone_features
 from filtering.training.head import head_logits
@@ -88,11 +88,12 @@ def test_every_crop_is_predicted_once_by_the_cross_validation(trained: TrainedRu
     # Each of the heads that are the model trained on one fold's other half, balanced: 9 per class.
     assert report["train_images_balanced"] == dict.fromkeys(CLASSIFIER_CLASSES, 9)
     assert (
-        "training: 1 x 2-fold cross-validation of the head on 53 crops' features (the whole crop), "
+        "training: 1 x 2-fold cross-validation of the head on 53 crops' features "
+        "(the whole crop, resized and on grey), "
         "4 epochs each; the 2 heads are the model"
     ) in trained.result.stdout
     assert report["crop_fit"] == json.loads(trained.calibration_json.read_text())["crop_fit"]
-    assert report["crop_fit"] == STRETCH
+    assert report["crop_fit"] == BOTH
 
 
 def test_the_calibration_is_a_recount_of_the_held_back_predictions(trained: TrainedRun) -> None:
@@ -212,7 +213,7 @@ def test_the_same_seed_trains_the_same_model(
 
 
 def test_run_py_sees_each_crop_as_the_heads_learnt_it(trained: TrainedRun) -> None:
-    _assert_asked_as_learnt(trained.weights, STRETCH)
+    _assert_asked_as_learnt(trained.weights, BOTH)
 
 
 def _wide_crops(folder: Path) -> Path:
@@ -260,8 +261,8 @@ def test_an_export_of_the_model_is_asked_as_its_calibration_says(
         exported = Path(YOLO(str(copy)).export(format="onnx", imgsz=64, simplify=False))
     assert calibration_path(exported) == calibration_path(copy)  # found by the stem
     classifier = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
-    assert classifier.fit == STRETCH
-    assert classifier.describe() == "64 px, the whole crop"
+    assert classifier.fit == BOTH
+    assert classifier.describe() == "64 px, the whole crop, resized and on grey"
     calibration_path(copy).unlink()
     alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
     assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
@@ -392,3 +393,20 @@ def test_a_training_stopped_by_ctrl_c_changes_neither_model(
     assert "Traceback" not in stderr
     after = {p.name: p.read_bytes() for p in (tmp_path / "models").iterdir() if p.suffix != ".log"}
     assert after == before  # the unfinished model is gone too
+
+
+def test_both_squares_are_the_views_of_each_single_way(trained: TrainedRun) -> None:
+    """With both squares a crop's views are the stretched ones, then the padded ones, each as it
+    is and mirrored: the same features each way gives alone."""
+    import torch
+    from ultralytics import YOLO
+
+    paths = sorted((SHARED / "photos" / "lire-ferrari").glob("*/*.jpg"))[::25]
+    if not paths:
+        pytest.skip("real photos not found")
+    network = YOLO(str(trained.weights)).model
+    both = backbone_features(network, paths, 64, BOTH)
+    assert both.shape[:2] == (len(paths), 4)
+    # Close, not equal: a batch twice as large may sum in another order.
+    assert torch.allclose(both[:, :2], backbone_features(network, paths, 64, STRETCH), atol=1e-4)
+    assert torch.allclose(both[:, 2:], backbone_features(network, paths, 64, PAD), atol=1e-4)

@@ -56,7 +56,10 @@ def test_the_trained_model_is_picked_up_by_run_py(
     assert result.returncode == 0, result.stderr[-3000:]
     assert "No front-facing classifier" not in result.stderr
     # It is asked the way it learnt: the whole crop, at the size given.
-    assert "front_classifier.pt (64 px, the whole crop): clean at front >=" in result.stdout
+    assert (
+        "front_classifier.pt (64 px, the whole crop, resized and on grey): clean at front >="
+        in result.stdout
+    )
     final = tmp_path / "data" / "final" / "bus"
     lines = [json.loads(line) for line in (final / "records.jsonl").read_text().splitlines()]
     record = {r["image_id"]: r for r in lines}["a"]  # the last line of an image is its record
