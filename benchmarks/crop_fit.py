@@ -1,8 +1,8 @@
 """Benchmark: how a crop is made square for the classifier, judged on the same real crops.
 
     python benchmarks/crop_fit.py [--photos ../shared/photos/lire-ferrari] [--rounds 12]
-                                  [--fits stretch,centre,pad] [--detector FILE] [--weights FILE]
-                                  [--views none|FILE]
+                                  [--fits stretch,centre,pad,stretch+pad] [--detector FILE]
+                                  [--weights FILE] [--views none|FILE]
 
 Each photo of `--photos` (any folder of `<view>/*.jpg`) is cropped as filtering crops it (the
 main vehicle, its margin) and labelled by its view, as quality.py takes it (its folder, or
@@ -14,10 +14,11 @@ balanced, mirrored at random) on one fold and predicts the other, flip-averaged.
 is routed as run.py routes it at the default front threshold (0.80, no `other` threshold). It
 prints, per way, the accuracy, clean's straight fronts, the questionable set's front-facing
 share and the front-facing recall, with their counts summed over the rounds, and where each view
-ended. The ways: `stretch` (the whole crop resized to a square: what training ships), `centre`
-(Ultralytics' own: the shorter side resized, the centre square kept) and `pad` (the whole crop
-on a grey square, its shape kept); train.py's `--crop-fit` chooses among them. The photos are
-credited in their folder's ATTRIBUTION.csv. Results also go to benchmarks/out/crop_fit.json.
+ended. The ways: `stretch` (the whole crop resized to a square), `centre` (Ultralytics' own: the
+shorter side resized, the centre square kept), `pad` (the whole crop on a grey square, its shape
+kept) and `stretch+pad` (both: each head learns from both squares and is asked both, averaged;
+what training ships); train.py's `--crop-fit` chooses among them. The photos are credited in
+their folder's ATTRIBUTION.csv. Results also go to benchmarks/out/crop_fit.json.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from filtering.classify import (
 from filtering.settings import FilterSettings
 from filtering.training.calibration import (
     DEFAULT_FRONT_CONF,
+    MIN_FRONT_VIEWS,
     Calibration,
     calibrate,
     calibration_path,
@@ -152,7 +153,7 @@ def test_the_run_says_where_each_threshold_comes_from(tmp_path: Path) -> None:
         "front_conf": "0.8 (default)",
         "other_conf": "none",
     }
-    held_back = _with_others([0.01 * k for k in range(25)], REST)
+    held_back = _with_others(_spread(MIN_FRONT_VIEWS + 5), REST)
     write_calibration(weights, with_other_threshold(calibrate(held_back, 0.98), held_back))
     used = thresholds_in_use(FilterSettings(classifier=weights))
     mine = "the calibration of front_classifier.pt"
@@ -216,6 +217,11 @@ def _recount_other(held_back: list[Prediction], threshold: float) -> int:
     )
 
 
+def _spread(count: int) -> list[float]:
+    """`count` probabilities of other from 0 to 0.24, in steps of 0.01."""
+    return [0.01 * (k % 25) for k in range(count)]
+
+
 FRONT_AT_090 = Calibration(0.90, 0.98, None, None, 0, 0, 0, False)  # the front threshold, fixed
 
 REST = [
@@ -230,28 +236,30 @@ REST = [
 
 
 def test_the_other_threshold_lies_just_above_every_front_view() -> None:
-    facing = [0.01 * k for k in range(25)]  # 25 front views, the highest other 0.24
+    facing = _spread(MIN_FRONT_VIEWS + 5)  # the highest other 0.24
     held_back = _with_others(facing, REST)
     chosen = with_other_threshold(FRONT_AT_090, held_back)
     assert chosen.other_conf == 0.2401
-    assert chosen.front_views == 25
+    assert chosen.front_views == MIN_FRONT_VIEWS + 5
     assert chosen.other_rejected == _recount_other(held_back, 0.2401) == 2
     routed = [route(Verdict(p.predicted, p.conf, p.other), chosen.front_conf, chosen.other_conf)
               for p in held_back if p.label in ("front", "front_angled")]  # fmt: skip
     assert sum(fate == "rejected" for fate, _ in routed) == 1  # only the front at other 0.70
     assert chosen.front_views_lost == 1  # that front
     assert chosen.describe_other().startswith(
-        "other threshold 0.2401, just above all 25 held-back front views the classifier does not "
-        "reject (1 more it rejects at other >= 0.5): it also rejects 2 held-back crop(s)"
+        f"other threshold 0.2401, just above all {MIN_FRONT_VIEWS + 5} held-back front views the "
+        "classifier does not reject (1 more it rejects at other >= 0.5): it also rejects 2 "
+        "held-back crop(s)"
     )
 
 
 def test_a_front_view_likeliest_other_under_half_is_a_front_view_kept() -> None:
     """At other 0.45 a front view is more likely front-facing than not: run.py keeps it in
     questionable, so it counts among the front views the threshold lies above."""
-    held_back = _with_others([0.01 * k for k in range(24)], [("front", "other", 0.45, 0.45)])
+    held_back = _with_others(_spread(MIN_FRONT_VIEWS), [("front", "other", 0.45, 0.45)])
     chosen = with_other_threshold(FRONT_AT_090, held_back)
-    assert (chosen.front_views, chosen.front_views_lost, chosen.other_conf) == (25, 0, 0.4501)
+    assert (chosen.front_views, chosen.front_views_lost) == (MIN_FRONT_VIEWS + 1, 0)
+    assert chosen.other_conf == 0.4501
     kept = route(Verdict("other", 0.45, 0.45), chosen.front_conf, chosen.other_conf)
     assert kept == ("questionable", "front_views_likelier")
 
@@ -259,9 +267,10 @@ def test_a_front_view_likeliest_other_under_half_is_a_front_view_kept() -> None:
 @pytest.mark.parametrize(
     ("facing", "why"),
     [
-        ([0.01] * 19, "(19 held-back front views the classifier does not reject (1 more it "
-         "rejects at other >= 0.5), 20 needed to set it)"),
-        ([0.01] * 24 + [0.4999], "has other at 0.4999, so it would be 0.5 or more"),
+        ([0.01] * (MIN_FRONT_VIEWS - 1), f"({MIN_FRONT_VIEWS - 1} held-back front views the "
+         "classifier does not reject (1 more it rejects at other >= 0.5), "
+         f"{MIN_FRONT_VIEWS} needed to set it)"),
+        ([0.01] * MIN_FRONT_VIEWS + [0.4999], "has other at 0.4999, so it would be 0.5 or more"),
     ],
 )  # fmt: skip
 def test_no_other_threshold(facing: list[float], why: str) -> None:
@@ -274,14 +283,14 @@ def test_no_other_threshold(facing: list[float], why: str) -> None:
 
 
 def test_predictions_without_other_set_no_threshold() -> None:
-    held_back = predictions([("front", "front_angled", 0.6)] * 30)  # other unknown
+    held_back = predictions([("front", "front_angled", 0.6)] * (MIN_FRONT_VIEWS + 5))  # no other
     assert with_other_threshold(FRONT_AT_090, held_back).other_conf is None
 
 
 def test_filtering_takes_the_calibrated_other_threshold_unless_given(tmp_path: Path) -> None:
     weights = tmp_path / "front_classifier.pt"
     assert reject_threshold(FilterSettings(classifier=weights)) is None  # no calibration
-    held_back = _with_others([0.01 * k for k in range(25)], REST)
+    held_back = _with_others(_spread(MIN_FRONT_VIEWS + 5), REST)
     write_calibration(weights, with_other_threshold(FRONT_AT_090, held_back))
     assert read_stored(weights).other_conf == 0.2401
     assert reject_threshold(FilterSettings(classifier=weights)) == 0.2401
