@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from PIL import Image
 
+REPO = Path(__file__).resolve().parents[2]
 Colour = tuple[int, int, int]
 FolderSpec = Mapping[str, Mapping[str, Colour]]
 
@@ -41,3 +44,14 @@ def write_records(folder: Path, spec: FolderSpec) -> None:
             }
             lines.append(json.dumps(record))
     (folder / "records.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def apply_from_command_line(folder: Path) -> subprocess.CompletedProcess[str]:
+    """`python review_tool/app.py <folder> --apply`, as a user runs it from the repository."""
+    return subprocess.run(
+        [sys.executable, "review_tool/app.py", str(folder), "--apply"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

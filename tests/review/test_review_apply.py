@@ -4,17 +4,14 @@ decision is reported with its file and why (gone, or stale), also from logs of o
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from review_helpers import BLUE, GREEN, RED, YELLOW, write_image
+from review_helpers import BLUE, GREEN, RED, YELLOW, apply_from_command_line, write_image
 
 from review_tool.log import LOG_NAME, DecideEvent, read_events
 from review_tool.session import ReviewSession, SessionConfig
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC = {"clean": {"c1": RED, "c2": GREEN, "c3": BLUE}, "questionable": {"q1": YELLOW}}
 
 
@@ -162,13 +159,7 @@ def test_an_old_log_s_decisions_on_gone_files_are_read_and_reported(
     assert session.not_applied_notice().startswith(
         "2 logged decisions cannot be applied (applying names each): c2.jpg -> rejected/"
     )
-    done = subprocess.run(
-        [sys.executable, "review_tool/app.py", str(folder), "--apply"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = apply_from_command_line(folder)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
         "applied: moved 1, 1 not applied: file gone, "

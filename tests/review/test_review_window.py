@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from review_helpers import BLUE, GREEN, MAGENTA, RED, YELLOW, write_image
+from review_helpers import BLUE, GREEN, MAGENTA, RED, YELLOW, apply_from_command_line, write_image
 from window_harness import WindowHarness, fraction_near
 
 from review_tool.log import LABEL, LOG_NAME, DecideEvent, read_events
@@ -181,13 +181,7 @@ def test_a_decision_on_an_image_moved_away_is_not_taken(
     assert not w.alive
     assert capsys.readouterr() == ("applied: moved 1\n", "")
     (tmp_path / "b.jpg").rename(folder / "clean" / "b.jpg")  # put back: it has no decision
-    done = subprocess.run(
-        [sys.executable, "review_tool/app.py", str(folder), "--apply"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = apply_from_command_line(folder)
     assert (done.returncode, done.stdout, done.stderr) == (0, "applied: moved 0\n", "")
     assert (folder / "clean" / "b.jpg").exists() and (folder / "rejected" / "c.jpg").exists()
 
