@@ -16,7 +16,7 @@ prints, per way, the accuracy, clean's straight fronts, the questionable set's f
 share and the front-facing recall, with their counts summed over the rounds, and where each view
 ended. The ways: `stretch` (the whole crop resized to a square), `centre` (Ultralytics' own: the
 shorter side resized, the centre square kept), `pad` (the whole crop on a grey square, its shape
-kept) and `stretch+pad` (both: each head learns from both squares and is asked both, averaged;
+kept) and `stretch+pad` (both: each square has a head of its own, both asked and averaged;
 what training ships); train.py's `--crop-fit` chooses among them. The photos are credited in
 their folder's ATTRIBUTION.csv. Results also go to benchmarks/out/crop_fit.json.
 """
@@ -56,7 +56,7 @@ from filtering.training.calibration import DEFAULT_FRONT_CONF
 from filtering.training.cli import positive_int
 from filtering.training.ensemble import classifier_of
 from filtering.training.features import backbone_features
-from filtering.training.head import fit_head, head_logits
+from filtering.training.head import fit_square_heads, square_logits
 from filtering.training.labelled import Item
 from filtering.training.settings import TrainSettings
 from filtering.training.split import balanced, k_folds
@@ -121,11 +121,11 @@ def held_back_verdicts(
         for k, fold in enumerate(k_folds(items, classes, 2, seed), 1):
             order = [position[item] for item in balanced(fold.train, classes, seed)]
             epochs, batch = settings.epochs, settings.batch
-            head = fit_head(
+            heads = fit_square_heads(
                 template, features, _tensor(labels), order, epochs, batch, seed * 100 + k
             )
             held = [position[item] for item in fold.val]
-            for at, row in zip(held, head_logits(head, features[_tensor(held)]), strict=True):
+            for at, row in zip(held, square_logits(heads, features[_tensor(held)]), strict=True):
                 logits[at] = row
         out.append([_verdict(row, classes) for row in logits])
     return out

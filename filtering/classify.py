@@ -18,9 +18,10 @@ from filtering.classes import (
     NOT_FRONT_FACING_AT,
     OTHER,
 )
-from filtering.crop_fit import FIT_SAID, fit_of, fit_parts, fit_square
+from filtering.crop_fit import fit_of, fit_parts, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
+from filtering.square_heads import fit_said, square_heads, square_models
 from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
 from filtering.weights import WeightsError, first_run, load_yolo, use_threads
 
@@ -51,8 +52,11 @@ class Classifier:
         trained_at = model.overrides.get("imgsz") if hasattr(model, "overrides") else None
         self.imgsz = settings.classifier_imgsz or int(trained_at or FALLBACK_IMGSZ)
         # The way it learnt to see a crop (crop_fit.py): its checkpoint says, or for an export
-        # the calibration beside it.
-        self.fit = fit_of(model, read_stored(settings.classifier).crop_fit)
+        # the calibration beside it; and the head of each square, where it has one each.
+        stored = read_stored(settings.classifier)
+        self.fit = fit_of(model, stored.crop_fit)
+        self.heads = square_heads(model, len(fit_parts(self.fit)), stored.square_heads)
+        self.models = square_models(model, self.heads) if self.heads else None
 
     @classmethod
     def from_weights(cls, settings: FilterSettings) -> Classifier:
@@ -72,18 +76,26 @@ class Classifier:
 
     def describe(self) -> str:
         """Its input as the run's first lines show it, e.g. `224 px, the whole crop`."""
-        return f"{self.imgsz} px, {FIT_SAID[self.fit]}"
+        return f"{self.imgsz} px, {fit_said(self.fit, self.heads)}"
 
     def __call__(self, crops: Sequence[Image.Image]) -> list[Verdict]:
         use_threads(self.settings.threads)
-        return flip_averaged(self.model, crops, self.imgsz, self.settings.device, self.fit)
+        return flip_averaged(
+            self.model, crops, self.imgsz, self.settings.device, self.fit, self.models
+        )
 
 
 def flip_averaged(
-    model: Any, images: Sequence[Image.Image], imgsz: int, device: str, fit: str
+    model: Any,
+    images: Sequence[Image.Image],
+    imgsz: int,
+    device: str,
+    fit: str,
+    models: Sequence[Any] | None = None,
 ) -> list[Verdict]:
     """Each image's verdict from the mean of the class probabilities of the image and its mirror
-    (for a fit of two ways, `BOTH`: of both its squares and their mirrors).
+    (for a fit of two ways, `BOTH`: of both its squares and their mirrors, each square asked by
+    its own model of `models` where the classifier has a head for each, square_heads.py).
 
     A mirrored front is a front and a mirrored front three-quarter is one too, so both answers
     are about the same view; averaging them steadies the confident mistakes a single look makes.
@@ -98,13 +110,13 @@ def flip_averaged(
     """
     if not images:
         return []
-    views = []
-    for part in fit_parts(fit):  # BOTH: both squares of each crop, each with its mirror
+    parts = fit_parts(fit)
+    results = []
+    for part, asker in zip(parts, models or [model] * len(parts), strict=True):
         shrunk = [fit_square(image, imgsz, part) for image in images]
-        views += [*shrunk, *(ImageOps.mirror(image) for image in shrunk)]
-    results = list(
-        model.predict(views, imgsz=imgsz, device=device, batch=len(views), verbose=False)
-    )
+        # BOTH: both squares of each crop, each with its mirror
+        views = [*shrunk, *(ImageOps.mirror(image) for image in shrunk)]
+        results += asker.predict(views, imgsz=imgsz, device=device, batch=len(views), verbose=False)
     n = len(images)
     return [_verdict([cast("Results", r) for r in results[k::n]]) for k in range(n)]
 

@@ -18,7 +18,8 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.crop_fit import FIT_SAID, fit_of
+from filtering.crop_fit import fit_of, fit_parts
+from filtering.square_heads import fit_said, square_heads
 from filtering.training.calibration import read_stored
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.training.install import finish_aloud
@@ -51,16 +52,21 @@ def run(args: argparse.Namespace) -> int:
     found = read_aloud(args.data, CLASSIFIER_CLASSES, require_all=False)
     model = load_yolo(args.weights, "classify", "classifier")
     imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
+    stored = read_stored(args.weights)
+    fit = fit_of(model, stored.crop_fit)
+    # An export of a model with a head for each square is named here, before any prediction.
+    heads = square_heads(model, len(fit_parts(fit)), stored.square_heads)
     facts = {
         "title": f"Front-facing classifier: evaluation on {args.data}",
         "weights": str(args.weights),
         "data": str(args.data),
         "imgsz": imgsz,
-        "crop_fit": fit_of(model, read_stored(args.weights).crop_fit),
+        "crop_fit": fit,
+        "square_heads": heads is not None,
         "device": args.device,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    print(f"classifier {args.weights} ({imgsz} px, {FIT_SAID[str(facts['crop_fit'])]})")
+    print(f"classifier {args.weights} ({imgsz} px, {fit_said(fit, heads)})")
     stem = (args.out or args.weights.parent) / f"{args.weights.stem}_evaluation"
     evaluate_and_report(model, found.items, found, facts, stem)
     return 0

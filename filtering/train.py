@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.crop_fit import FIT_SAID, FITS
+from filtering.crop_fit import FIT_SAID, FITS, fit_parts
 from filtering.device import check_device
 from filtering.next_steps import script
 from filtering.settings import LABELS_FOLDER, FilterSettings
@@ -162,7 +162,8 @@ def _train_and_install(
     print(f"starting weights: {trained.start}")
     calibration = calibrate(trained.held_back, settings.precision)
     calibration = with_other_threshold(calibration, trained.held_back)
-    calibration = replace(calibration, crop_fit=trained.crop_fit)  # for an export of the model
+    # for an export of the model, which keeps neither
+    calibration = replace(calibration, crop_fit=trained.crop_fit, square_heads=trained.square_heads)
     facts = _facts(settings, found, trained, calibration, time.perf_counter() - began)
     evaluation = score_aloud(trained.held_back, found, facts)
     return trained, calibration, put_in_place(settings, calibration, evaluation)
@@ -218,8 +219,12 @@ def _plan(settings: TrainSettings, crops: int) -> str:
     return (
         f"{settings.repeats} x {settings.folds}-fold cross-validation of the head on {crops} "
         f"crops' features ({FIT_SAID[settings.crop_fit]}), {settings.epochs} epochs each; "
-        f"the {_runs(settings)} heads are the model"
+        f"the {_runs(settings)} heads{_each_square(settings)} are the model"
     )
+
+
+def _each_square(settings: TrainSettings) -> str:
+    return " of each square" if len(fit_parts(settings.crop_fit)) > 1 else ""
 
 
 def _runs(settings: TrainSettings) -> int:
@@ -254,6 +259,7 @@ def _facts(
         "other_threshold": calibration.describe_other(),
         "imgsz": settings.imgsz,
         "crop_fit": trained.crop_fit,
+        "square_heads": trained.square_heads,
         "device": settings.device,
         "seconds": round(seconds, 1),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),

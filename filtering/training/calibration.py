@@ -69,6 +69,8 @@ class Calibration:
     # How the model makes a crop square (crop_fit.py), for an export of it, which has no
     # checkpoint of its own to say so: the export finds this file by its name.
     crop_fit: str | None = None
+    # Whether each square has a head of its own (square_heads.py), which an export does not keep.
+    square_heads: bool = False
 
     def describe(self) -> str:
         precision = "n/a" if self.precision is None else f"{self.precision:.3f}"
@@ -213,12 +215,14 @@ def calibration_text(calibration: Calibration) -> str:
 @dataclass(frozen=True)
 class Stored:
     """What filtering takes from a calibration file: its thresholds, whether clean's
-    precision target was met (None thresholds: none usable in the file), and the crop fit."""
+    precision target was met (None thresholds: none usable in the file), the crop fit and whether
+    each square has a head of its own."""
 
     front_conf: float | None = None
     other_conf: float | None = None
     met: bool = False
     crop_fit: str | None = None
+    square_heads: bool = False
 
 
 def read_stored(weights: Path) -> Stored:
@@ -231,7 +235,8 @@ def read_stored(weights: Path) -> Stored:
         return Stored()
     front, other = _threshold(data.get("front_conf")), _threshold(data.get("other_conf"))
     fit = data.get("crop_fit")
-    return Stored(front, other, data.get("met") is True, fit if isinstance(fit, str) else None)
+    fit = fit if isinstance(fit, str) else None
+    return Stored(front, other, data.get("met") is True, fit, data.get("square_heads") is True)
 
 
 def _threshold(value: object) -> float | None:

@@ -18,9 +18,10 @@ from typing import Any
 from filtering.classes import OTHER
 from filtering.crop_fit import record_fit
 from filtering.files import write_atomic
+from filtering.square_heads import record_square_heads
 from filtering.training.console import Progress
 from filtering.training.features import backbone_features
-from filtering.training.head import fit_head, head_logits, merge_heads
+from filtering.training.head import fit_square_heads, merge_heads, square_logits
 from filtering.training.labelled import Item
 from filtering.training.predict import Prediction
 from filtering.training.settings import TrainSettings
@@ -34,8 +35,8 @@ def train_heads(
     start: Any,
     progress: Progress,
 ) -> tuple[list[Prediction], dict[str, int]]:
-    """Train the heads, put the merged one into `start` and write it to
-    `settings.staged_weights_path`;
+    """Train the heads, put the merged one (the first square's, with a head for each square) into
+    `start` and write it to `settings.staged_weights_path`;
     the held-back predictions and the crops per class one head trained on, after balancing."""
     import torch
 
@@ -53,16 +54,18 @@ def train_heads(
             name = f"round {repeat + 1}/{settings.repeats}, fold {k}/{settings.folds}"
             train_items = balanced(fold.train, classes, seed) if settings.balance else fold.train
             order = [position[item] for item in train_items]
-            head = fit_head(
-                template, features, labels, order, settings.epochs, settings.batch, seed * 100 + k
+            epochs, batch = settings.epochs, settings.batch
+            fold_heads = fit_square_heads(
+                template, features, labels, order, epochs, batch, seed * 100 + k
             )
             progress.epochs_done(name, settings.epochs)
             held = torch.tensor([position[item] for item in fold.val])
-            summed[held] += head_logits(head, features[held])
-            heads.append(head)
+            summed[held] += square_logits(fold_heads, features[held])
+            heads.append(fold_heads)
             counts = Counter(item.label for item in train_items)
-    network.model[-1] = merge_heads(heads)
-    _save(start.model, network, classes, settings)
+    merged = [merge_heads(square) for square in zip(*heads, strict=True)]
+    network.model[-1] = merged[0]  # the model's own head: the first square's
+    _save(start.model, network, classes, settings, merged)
     return _predictions(items, classes, summed / settings.repeats), dict(counts)
 
 
@@ -91,8 +94,16 @@ def _predictions(items: Sequence[Item], classes: Sequence[str], logits: Any) -> 
     return out
 
 
-def _save(model: Any, network: Any, classes: Sequence[str], settings: TrainSettings) -> None:
-    """An Ultralytics checkpoint that `YOLO(path)` loads as a classifier at `settings.imgsz`."""
+def _save(
+    model: Any,
+    network: Any,
+    classes: Sequence[str],
+    settings: TrainSettings,
+    heads: Sequence[Any],
+) -> None:
+    """An Ultralytics checkpoint that `YOLO(path)` loads as a classifier at `settings.imgsz`;
+    `heads` holds each square's merged head, the first the network's own, the others kept beside
+    it."""
     import copy
 
     import torch
@@ -107,6 +118,6 @@ def _save(model: Any, network: Any, classes: Sequence[str], settings: TrainSetti
         "version": ultralytics.__version__,
     }
     # run.py then asks the model as its heads learnt
-    checkpoint = record_fit(checkpoint, settings.crop_fit)
+    checkpoint = record_square_heads(record_fit(checkpoint, settings.crop_fit), heads)
     write_atomic(settings.staged_weights_path, lambda partial: torch.save(checkpoint, partial))
     model.model, model.ckpt = network, checkpoint  # the model in memory is the one written

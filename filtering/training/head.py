@@ -5,6 +5,9 @@ a linear layer). Several heads over the same features merge exactly into one wid
 their convolutions side by side, their linear layers side by side and divided by their number,
 so the merged head's logits are the mean of theirs. The ensemble is then one ordinary
 Ultralytics classifier that run.py loads like any other.
+
+With both squares of a crop (crop_fit.BOTH) each square has heads of its own, trained on its
+views only and merged apart (square_heads.py keeps them in the one checkpoint).
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ def fit_head(
 ) -> Any:
     """A copy of `template` trained on `features[i]`, `labels[i]` for i in `order` (crops repeated
     in `order` count more: the balancing). Each epoch sees every entry of `order` once, in one of
-    its views at random: as it is or mirrored (the horizontal flip augmentation), and for a fit of
-    two ways in either way's square."""
+    its views at random: as it is or mirrored (the horizontal flip augmentation)."""
     import torch
 
     torch.manual_seed(seed)
@@ -61,6 +63,40 @@ def fit_head(
             optimiser.step()
             schedule.step()
     return head.eval()
+
+
+VIEWS_PER_SQUARE = 2  # a square as it is and mirrored (features.py)
+
+
+def fit_square_heads(
+    template: Any,
+    features: Any,
+    labels: Any,
+    order: Sequence[int],
+    epochs: int,
+    batch: int,
+    seed: int,
+) -> list[Any]:
+    """One head per square of `features` (crops, views, ...), each trained by `fit_head` on its
+    own square's views, as it is and mirrored; a single square gives exactly `fit_head`'s head."""
+    return [
+        fit_head(template, views, labels, order, epochs, batch, seed)
+        for views in _by_square(features)
+    ]
+
+
+def square_logits(heads: Sequence[Any], features: Any) -> Any:
+    """Logits (crops, views, classes) of `features`, each square's views by its own head."""
+    import torch
+
+    squares = _by_square(features)
+    assert len(squares) == len(heads), f"{len(heads)} heads for {len(squares)} squares"
+    return torch.cat([head_logits(h, views) for h, views in zip(heads, squares, strict=True)], 1)
+
+
+def _by_square(features: Any) -> list[Any]:
+    views = features.shape[1]
+    return [features[:, k : k + VIEWS_PER_SQUARE] for k in range(0, views, VIEWS_PER_SQUARE)]
 
 
 def head_logits(head: Any, features: Any) -> Any:

@@ -31,11 +31,15 @@ def predict(
 ) -> list[Prediction]:
     """One prediction per item, in order, each crop made square the way `fit` says."""
     from filtering.classify import flip_averaged  # run.py's own way of asking
+    from filtering.crop_fit import fit_parts
+    from filtering.square_heads import square_heads, square_models
 
+    heads = square_heads(model, len(fit_parts(fit)))
+    models = square_models(model, heads) if heads else None
     out: list[Prediction] = []
     for chunk in chunks(items, BATCH):
         crops = [open_rgb(item.path) for item in chunk]
-        verdicts = flip_averaged(model, crops, imgsz, device, fit)
+        verdicts = flip_averaged(model, crops, imgsz, device, fit, models)
         for item, verdict in zip(chunk, verdicts, strict=True):
             out.append(
                 Prediction(item.path, item.label, verdict.label, verdict.conf, verdict.other)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from filtering.crop_fit import CENTRE
+from filtering.crop_fit import CENTRE, fit_parts
 from filtering.files import write_atomic
 from filtering.training.console import Progress
 from filtering.training.ensemble import train_heads
@@ -39,6 +39,7 @@ class Trained:
     held_back: list[Prediction]  # every crop, predicted by the fold model that did not see it
     detector: Path | None = None  # the detector the start took its backbone from, if any
     crop_fit: str = CENTRE  # how the kept model makes a crop square (crop_fit.py)
+    square_heads: bool = False  # whether each square has heads of its own (square_heads.py)
 
 
 def train(
@@ -54,7 +55,9 @@ def train(
         chosen = choose_start(settings.weights, settings.seed)
         held, counts = train_heads(settings, items, classes, chosen, progress)
         staged = settings.staged_weights_path
-        return Trained(staged, chosen.description, counts, held, chosen.detector, settings.crop_fit)
+        fit = settings.crop_fit
+        own_heads = len(fit_parts(fit)) > 1
+        return Trained(staged, chosen.description, counts, held, chosen.detector, fit, own_heads)
     held_back: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="scars-train-") as work_dir:
         work = Path(work_dir)

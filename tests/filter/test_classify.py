@@ -162,8 +162,8 @@ def test_a_verdict_averages_the_crop_and_its_mirror(fit: str, size: tuple[int, i
     # One look says front 0.7 (or front_angled 0.5); the crop and its mirror together say front
     # (0.7 + 0.1) / 2 = 0.4, angled (0.1 + 0.5) / 2 = 0.3, other 0.3, whichever way it faces.
     assert verdicts == [Verdict("front", 0.4, other=0.3), Verdict("front", 0.4, other=0.3)]
-    # Both crops and both mirrors in one batch; for BOTH, of either square
-    assert model.asked == [8 if fit == BOTH else 4]
+    # Both crops and both mirrors in one batch; for BOTH, one batch per square
+    assert model.asked == ([4, 4] if fit == BOTH else [4])
     assert model.sizes == {size}  # each made square the way asked (a 2:1 crop)
 
 
@@ -174,6 +174,29 @@ class _GreyCornerModel(_SidedModel):
     def _answer(view: Image.Image) -> list[float]:
         padded = view.convert("RGB").getpixel((0, 0)) == GREY
         return [0.1, 0.1, 0.8] if padded else [0.9, 0.05, 0.05]
+
+
+class _SureModel(_SidedModel):
+    """A stand-in that gives every view the same answer."""
+
+    def __init__(self, answer: list[float]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def _answer(self, view: Image.Image) -> list[float]:
+        return self.answer
+
+
+def test_with_a_model_for_each_square_each_is_asked_its_own_square_only() -> None:
+    """A head for each square (square_heads.py): the stretched views go to the first model, the
+    padded ones to the second, and their four answers are averaged."""
+    stretched, padded = _SureModel([0.9, 0.05, 0.05]), _GreyCornerModel()
+    crop = _left_lit()
+    verdicts = flip_averaged(stretched, [crop, crop], 64, "cpu", BOTH, [stretched, padded])
+    assert verdicts == [Verdict("front", 0.5, 0.425)] * 2
+    assert stretched.asked == [4] and padded.asked == [4]  # each its two crops and mirrors
+    with pytest.raises(ValueError):  # a model too few: the squares are not left unasked
+        flip_averaged(stretched, [crop], 64, "cpu", BOTH, [stretched])
 
 
 def test_both_fits_average_the_four_views_of_a_crop() -> None:

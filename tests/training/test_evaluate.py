@@ -41,8 +41,8 @@ def test_evaluate_on_a_held_back_folder(trained: TrainedRun, tmp_path: Path) -> 
     assert f"other → {wrong['mislabelled.jpg']}" in html and "mislabelled.jpg" in html
     assert "report: " in result.stdout
     assert (
-        f"classifier {trained.weights} (64 px, the whole crop, resized and on grey)"
-        in result.stdout
+        f"classifier {trained.weights} "
+        "(64 px, the whole crop, resized and on grey, a head for each)" in result.stdout
     )
 
 

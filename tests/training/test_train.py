@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 from filtering.classes import CLASSIFIER_CLASSES
-from filtering.classify import flip_averaged
-from filtering.crop_fit import BOTH, CENTRE, FITS, PAD, STRETCH, fit_of
+from filtering.crop_fit import BOTH, CENTRE, FITS, PAD, STRETCH, fit_of, fit_parts
+from filtering.square_heads import square_heads
 from filtering.training.calibration import MIN_FRONT_VIEWS, calibration_path
 from filtering.training.features import backbone_features
-from filtering.training.head import head_logits
+from filtering.training.head import head_logits, square_logits
 from tests.conftest import SHARED
 from tests.training.conftest import QUICK, REPO_ROOT, TrainedRun, run_script, snapshot
 from tests.training.crops import shape_crops
@@ -90,7 +90,7 @@ def test_every_crop_is_predicted_once_by_the_cross_validation(trained: TrainedRu
     assert (
         "training: 1 x 2-fold cross-validation of the head on 53 crops' features "
         "(the whole crop, resized and on grey), "
-        "4 epochs each; the 2 heads are the model"
+        "4 epochs each; the 2 heads of each square are the model"
     ) in trained.result.stdout
     assert report["crop_fit"] == json.loads(trained.calibration_json.read_text())["crop_fit"]
     assert report["crop_fit"] == BOTH
@@ -214,10 +214,6 @@ def test_the_same_seed_trains_the_same_model(
     assert again["predictions"] == first["predictions"]  # same split, same confidences
 
 
-def test_run_py_sees_each_crop_as_the_heads_learnt_it(trained: TrainedRun) -> None:
-    _assert_asked_as_learnt(trained.weights, BOTH)
-
-
 def _wide_crops(folder: Path) -> Path:
     """The shapes twice as wide as high: each way of making them square sees them otherwise."""
     for path in shape_crops(folder, per_class=12, seed=3).rglob("*.jpg"):
@@ -232,7 +228,7 @@ def test_the_crop_fit_chosen_for_training_is_learnt_and_the_one_run_py_uses(
 ) -> None:
     data = _wide_crops(tmp_path / "labels")
     confidences = {}
-    for fit in (PAD, CENTRE):
+    for fit in (BOTH, PAD, CENTRE):
         out = tmp_path / fit
         args = ("--data", str(data), "--out", str(out), "--weights", str(detector_weights))
         result = run_script("train", tmp_path, *args, *QUICK, "--crop-fit", fit)
@@ -240,57 +236,101 @@ def test_the_crop_fit_chosen_for_training_is_learnt_and_the_one_run_py_uses(
         _assert_asked_as_learnt(out / "front_classifier.pt", fit)
         report = json.loads((out / "front_classifier_report.json").read_text())
         assert report["crop_fit"] == fit
+        assert report["square_heads"] is (fit == BOTH)  # and for an export, its calibration:
+        calibration = json.loads((out / "front_classifier_calibration.json").read_text())
+        assert calibration["square_heads"] is (fit == BOTH)
         confidences[fit] = [p["conf"] for p in report["predictions"]]
     # The same crops, folds and seed: only the squares the heads learnt from differ.
     assert confidences[PAD] != confidences[CENTRE]
 
 
+def _export(weights: Path, calibration: Path, folder: Path) -> Path:
+    """An ONNX export of a copy of `weights`, with the calibration file beside the copy."""
+    from ultralytics import YOLO
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "front_classifier.pt"
+    shutil.copyfile(weights, copy)
+    shutil.copyfile(calibration, calibration_path(copy))
+    with warnings.catch_warnings():  # PyTorch's exporter, as Ultralytics drives it, warns
+        warnings.simplefilter("ignore")
+        exported = Path(YOLO(str(copy)).export(format="onnx", imgsz=64, simplify=False))
+    assert calibration_path(exported) == calibration_path(copy)  # found by the stem
+    return exported
+
+
 def test_an_export_of_the_model_is_asked_as_its_calibration_says(
-    trained: TrainedRun, tmp_path: Path
+    tmp_path: Path, detector_weights: Path
 ) -> None:
     """An ONNX export keeps no checkpoint; the calibration file beside it, found by its name,
     says how the model makes a crop square."""
+    from filtering.classify import Classifier
+    from filtering.settings import FilterSettings
+
+    out = tmp_path / "padded"
+    data = shape_crops(tmp_path / "labels", per_class=8)
+    args = ("--data", str(data), "--out", str(out), "--weights", str(detector_weights))
+    result = run_script("train", tmp_path, *args, *QUICK, "--crop-fit", PAD)
+    assert result.returncode == 0, result.stderr[-3000:]
+    calibration = out / "front_classifier_calibration.json"
+    exported = _export(out / "front_classifier.pt", calibration, tmp_path / "export")
+    classifier = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    assert classifier.fit == PAD
+    assert classifier.describe() == "64 px, the whole crop on grey"
+    calibration_path(exported).unlink()
+    alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
+
+
+def test_an_export_of_a_model_with_a_head_for_each_square_is_refused(
+    trained: TrainedRun, tmp_path: Path
+) -> None:
+    """An export keeps the model's own head only, the first square's: asked both squares by it,
+    it would not answer as the calibrated heads did, so run.py says so and which file to give."""
+    from filtering.classify import Classifier
+    from filtering.settings import FilterSettings
+    from filtering.weights import WeightsError
+
+    exported = _export(trained.weights, trained.calibration_json, tmp_path)
+    with pytest.raises(WeightsError) as refused:
+        Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    assert str(exported) in str(refused.value)
+    assert "an export keeps only the first one: give the .pt file" in str(refused.value)
+    args = ("--weights", str(exported), "--data", str(trained.data), "--imgsz", "64")
+    result = run_script("evaluate", tmp_path, *args)
+    assert result.returncode == 2 and "a head for each square" in result.stderr
+
+
+def _assert_asked_as_learnt(weights: Path, fit: str) -> None:
+    """The model says which way it learnt, and run.py's classifier gives what its merged heads
+    (with both squares, each square's own) give the cached features of the same crops made
+    square that way: the same picture reached both. Made square another way, or with both
+    squares asked by one head, the wide real crops get other answers."""
     from ultralytics import YOLO
 
     from filtering.classify import Classifier
     from filtering.settings import FilterSettings
 
-    copy = tmp_path / "front_classifier.pt"
-    shutil.copyfile(trained.weights, copy)
-    shutil.copyfile(trained.calibration_json, calibration_path(copy))
-    with warnings.catch_warnings():  # PyTorch's exporter, as Ultralytics drives it, warns
-        warnings.simplefilter("ignore")
-        exported = Path(YOLO(str(copy)).export(format="onnx", imgsz=64, simplify=False))
-    assert calibration_path(exported) == calibration_path(copy)  # found by the stem
-    classifier = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
-    assert classifier.fit == BOTH
-    assert classifier.describe() == "64 px, the whole crop, resized and on grey"
-    calibration_path(copy).unlink()
-    alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
-    assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
-
-
-def _assert_asked_as_learnt(weights: Path, fit: str) -> None:
-    """The model says which way it learnt, and run.py's way of asking it gives what its merged
-    head gives the cached features of the same crops made square that way: the same picture
-    reached both. Made square another way, the wide real crops get other answers."""
-    from ultralytics import YOLO
-
     paths = sorted((SHARED / "photos" / "lire-ferrari").glob("*/*.jpg"))[::10]
     if not paths:
         pytest.skip("real photos not found")
-    model = YOLO(str(weights))
-    assert fit_of(model) == fit
-    network = model.model
-    expected = {
-        way: head_logits(network.model[-1], backbone_features(network, paths, 64, way))
-        .softmax(-1)
-        .mean(1)
-        for way in FITS
-    }
-    crops = [Image.open(path).convert("RGB") for path in paths]
-    verdicts = flip_averaged(model, crops, 64, "cpu", fit_of(model))
-    names = list(model.names.values())
+    network = YOLO(str(weights)).model
+    own = network.model[-1]
+    heads = square_heads(YOLO(str(weights)), len(fit_parts(fit)))
+    assert (heads is not None) == (fit == BOTH)  # a head for each square, and only then
+    expected = {}
+    for way in FITS:
+        features = backbone_features(network, paths, 64, way)
+        expected[way] = head_logits(own, features).softmax(-1).mean(1)
+    if heads is not None:
+        features = backbone_features(network, paths, 64, BOTH)
+        shared = expected[BOTH]
+        expected[BOTH] = square_logits(heads, features).softmax(-1).mean(1)
+        assert (expected[BOTH] - shared).abs().max() > 0.01  # the second head counts
+    classifier = Classifier.from_weights(FilterSettings(classifier=weights, classifier_imgsz=64))
+    assert classifier.fit == fit
+    verdicts = classifier([Image.open(path).convert("RGB") for path in paths])
+    names = list(classifier.model.names.values())
     asked = [expected[fit][k, names.index(v.label)] for k, v in enumerate(verdicts)]
     assert [v.conf for v in verdicts] == pytest.approx([float(p) for p in asked], abs=2e-3)
     for other in set(FITS) - {fit}:
@@ -309,7 +349,7 @@ def test_the_heads_of_every_round_are_the_kept_model(
     args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(detector_weights))
     result = run_script("train", tmp_path, *args, *QUICK, "--repeats", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "the 4 heads are the model" in result.stdout
+    assert "the 4 heads of each square are the model" in result.stdout
     assert "round 2/2, fold 2/2: 4 epochs" in result.stdout
     assert _head_width(trained.weights) == 2 * 1280  # one Classify head's width per fold head
     assert _head_width(tmp_path / "front_classifier.pt") == 4 * 1280
@@ -412,3 +452,30 @@ def test_both_squares_are_the_views_of_each_single_way(trained: TrainedRun) -> N
     # Close, not equal: a batch twice as large may sum in another order.
     assert torch.allclose(both[:, :2], backbone_features(network, paths, 64, STRETCH), atol=1e-4)
     assert torch.allclose(both[:, 2:], backbone_features(network, paths, 64, PAD), atol=1e-4)
+
+
+def test_a_classifier_with_one_head_for_both_squares_is_still_asked_by_it(
+    trained: TrainedRun, tmp_path: Path
+) -> None:
+    """Classifiers trained before each square had a head of its own hold one head: run.py asks it
+    both squares, as it learnt. Heads that do not match the squares recorded are refused."""
+    import torch
+
+    from filtering.classify import Classifier
+    from filtering.crop_fit import FIT_KEY
+    from filtering.settings import FilterSettings
+    from filtering.square_heads import HEADS_KEY
+    from filtering.weights import WeightsError
+
+    checkpoint = torch.load(trained.weights, weights_only=False)
+    assert len(checkpoint[HEADS_KEY]) == 1  # the second square's; the model's own is the first's
+    one_head = tmp_path / "one_head.pt"
+    torch.save({k: v for k, v in checkpoint.items() if k != HEADS_KEY}, one_head)
+    classifier = Classifier.from_weights(FilterSettings(classifier=one_head, classifier_imgsz=64))
+    assert classifier.fit == BOTH and classifier.heads is None
+    assert classifier.describe() == "64 px, the whole crop, resized and on grey"
+    mismatched = tmp_path / "mismatched.pt"
+    torch.save({**checkpoint, FIT_KEY: STRETCH}, mismatched)
+    refused = "hold heads for 2 squares of a crop, but say they were trained on 1"
+    with pytest.raises(WeightsError, match=refused):
+        Classifier.from_weights(FilterSettings(classifier=mismatched, classifier_imgsz=64))

@@ -57,8 +57,8 @@ def test_the_trained_model_is_picked_up_by_run_py(
     assert "No front-facing classifier" not in result.stderr
     # It is asked the way it learnt: the whole crop, at the size given.
     assert (
-        "front_classifier.pt (64 px, the whole crop, resized and on grey): clean at front >="
-        in result.stdout
+        "front_classifier.pt (64 px, the whole crop, resized and on grey, a head for each): "
+        "clean at front >=" in result.stdout
     )
     final = tmp_path / "data" / "final" / "bus"
     lines = [json.loads(line) for line in (final / "records.jsonl").read_text().splitlines()]
