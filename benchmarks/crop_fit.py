@@ -110,7 +110,8 @@ def labelled_crops(
 def held_back_verdicts(
     template: Any, features: Any, items: list[Item], rounds: int
 ) -> list[list[Verdict]]:
-    """Per round, every crop's verdict from the head of the fold that did not see it."""
+    """Per round, every crop's verdict from the heads of the fold that did not see it (one head
+    for each square of the fit)."""
     settings = TrainSettings(data=Path("."))
     classes = list(CLASSIFIER_CLASSES)
     labels = _tensor([classes.index(item.label) for item in items])
@@ -122,7 +123,7 @@ def held_back_verdicts(
             order = [position[item] for item in balanced(fold.train, classes, seed)]
             epochs, batch = settings.epochs, settings.batch
             heads = fit_square_heads(
-                template, features, _tensor(labels), order, epochs, batch, seed * 100 + k
+                template, features, labels, order, epochs, batch, seed * 100 + k
             )
             held = [position[item] for item in fold.val]
             for at, row in zip(held, square_logits(heads, features[_tensor(held)]), strict=True):
