@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageOps
@@ -54,6 +55,7 @@ class Classifier:
         # The way it learnt to see a crop (crop_fit.py): its checkpoint says, or for an export
         # the calibration beside it; and the head of each square, where it has one each.
         stored = read_stored(settings.classifier)
+        check_export_calibration(model, stored, settings.classifier)
         self.fit = fit_of(model, stored.crop_fit)
         self.heads = square_heads(model, len(fit_parts(self.fit)), stored.square_heads)
         self.models = square_models(model, self.heads) if self.heads else None
@@ -82,6 +84,18 @@ class Classifier:
         use_threads(self.settings.threads)
         return flip_averaged(
             self.model, crops, self.imgsz, self.settings.device, self.fit, self.models
+        )
+
+
+def check_export_calibration(model: Any, stored: Stored, weights: Path) -> None:
+    """An export keeps no checkpoint: only its calibration file says how it sees a crop and
+    whether it can be asked at all (square_heads.py), so one that cannot be read stops the run
+    rather than have every crop asked another way than the model learnt."""
+    checkpoint = getattr(model, "ckpt", None)
+    if stored.unreadable and not (isinstance(checkpoint, dict) and checkpoint):
+        raise WeightsError(
+            f"classifier weights {weights} are an export, and {stored.unreadable}: it says how "
+            "the model sees a crop; put back the calibration file written with the model"
         )
 
 
@@ -173,6 +187,8 @@ def _in_use(settings: FilterSettings, stored: Stored) -> dict[str, str]:
     calibrated = f"the calibration of {settings.classifier.name}"
     if settings.front_conf is not None:
         front_from = "given"
+    elif stored.unreadable:
+        front_from = f"default: {stored.unreadable}"
     elif stored.front_conf is None:
         front_from = "default"
     elif stored.met:

@@ -12,18 +12,21 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image
+
 if __package__ in (None, ""):
     # Run as a script: Python put filtering/ on sys.path, the imports need the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
+from filtering.classify import check_export_calibration
 from filtering.crop_fit import fit_of, fit_parts
 from filtering.square_heads import fit_said, square_heads
 from filtering.training.calibration import read_stored
 from filtering.training.cli import evaluate_and_report, guarded, positive_int, read_aloud
 from filtering.training.install import finish_aloud
-from filtering.weights import WeightsError, load_yolo
+from filtering.weights import WeightsError, first_run, load_yolo
 
 FALLBACK_IMGSZ = 224  # for weights that do not record their training size: run.py's default
 
@@ -47,15 +50,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     finish_aloud(args.weights.parent)  # a training stopped while its files took their places
-    if not args.weights.is_file():
+    if not args.weights.exists():  # an OpenVINO export is a folder
         raise WeightsError(f"classifier weights not found: {args.weights}")
     found = read_aloud(args.data, CLASSIFIER_CLASSES, require_all=False)
     model = load_yolo(args.weights, "classify", "classifier")
     imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
     stored = read_stored(args.weights)
+    check_export_calibration(model, stored, args.weights)
     fit = fit_of(model, stored.crop_fit)
     # An export of a model with a head for each square is named here, before any prediction.
     heads = square_heads(model, len(fit_parts(fit)), stored.square_heads)
+    # An export opens its runtime at the first prediction: one that cannot run is named now.
+    blank = Image.new("RGB", (64, 48))
+    first_run(args.weights, "classifier", lambda: model.predict(blank, imgsz=imgsz, verbose=False))
     facts = {
         "title": f"Front-facing classifier: evaluation on {args.data}",
         "weights": str(args.weights),

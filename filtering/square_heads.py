@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from filtering.crop_fit import FIT_SAID
@@ -42,11 +43,7 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
     name = getattr(model, "ckpt_path", "") or getattr(model, "model_name", "") or "(in memory)"
     if stored is None:
         if calibrated_with:
-            raise WeightsError(
-                f"classifier weights {name} are an export of a model with a head for each square "
-                "of a crop (its calibration file says so), and an export keeps only the first "
-                "one: give the .pt file they were exported from"
-            )
+            raise WeightsError(_one_head_for_many(str(name), bool(checkpoint)))
         return None
     if len(stored) + 1 != squares:  # written by another version: asking would mix the heads
         raise WeightsError(
@@ -55,6 +52,23 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
         )
     own = model.model.model[-1]
     return [own, *(head.float().eval() for head in stored)]
+
+
+def _one_head_for_many(name: str, checkpoint: bool) -> str:
+    """Why weights with one head cannot be asked as their calibration file says, and what to do."""
+    if checkpoint:  # a .pt of its own: the calibration file beside it is another model's
+        return (
+            f"classifier weights {name} have one head, but the calibration file beside them is "
+            "of a model with a head for each square of a crop: it belongs to other weights; put "
+            "back the calibration file written with these, or train again"
+        )
+    original = Path(name).with_suffix(".pt")
+    give = f"give {original}" if original.is_file() else "give the .pt file"
+    return (
+        f"classifier weights {name} are an export of a model with a head for each square of a "
+        f"crop (its calibration file says so), and an export keeps only the first one: {give} "
+        "they were exported from"
+    )
 
 
 def fit_said(fit: str, heads: Sequence[Any] | None) -> str:
@@ -69,8 +83,10 @@ def square_models(model: Any, heads: Sequence[Any]) -> list[Any]:
     the network that it makes when first asked: a head swapped in later would not be seen."""
     models = [model]
     for head in heads[1:]:
-        twin = copy.deepcopy(model)
-        twin.predictor = None  # made anew, of this network, when first asked
+        # Without the predictor, which holds locks that cannot be copied: the copy makes its own,
+        # of its own network, when first asked.
+        predictor = getattr(model, "predictor", None)
+        twin = copy.deepcopy(model, {id(predictor): None} if predictor is not None else None)
         twin.model.model[-1] = head
         models.append(twin)
     return models

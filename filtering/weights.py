@@ -33,6 +33,9 @@ def load_yolo(weights: str | Path, task: str, what: str) -> Any:
     from ultralytics import YOLO  # heavy import, only when a model is really needed
 
     _check_format(name, what)
+    exported_for = _onnx_task(path, what)
+    if exported_for not in (None, task):  # Ultralytics would take the task given and fail later
+        raise WeightsError(f"{what} weights {name} are a {exported_for} model, not a {task} model")
     try:
         model = YOLO(name, task=task if path.suffix != ".pt" else None)
     except Exception as exc:  # Ultralytics raises many kinds; all mean "unusable"
@@ -91,6 +94,24 @@ def not_a_checkpoint(path: Path) -> str | None:
     if not start:
         return "the file is empty"
     return "not a PyTorch checkpoint (neither a zip archive nor a pickle): a wrong or damaged file"
+
+
+def _onnx_task(path: Path, what: str) -> str | None:
+    """The task an Ultralytics ONNX export records in its metadata (None: another format, or an
+    export that records none); a file that is no ONNX model is named now, not at the first
+    prediction."""
+    if path.suffix != ".onnx" or not path.is_file():
+        return None
+    import onnx
+
+    try:
+        exported = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf's and onnx's own errors: not an ONNX model
+        raise WeightsError(
+            f"{what} weights {path} cannot be loaded: not an ONNX model ({error_reason(exc)})"
+        ) from exc
+    task = {prop.key: prop.value for prop in exported.metadata_props}.get("task")
+    return task or None
 
 
 def _check_format(name: str, what: str) -> None:

@@ -223,16 +223,22 @@ class Stored:
     met: bool = False
     crop_fit: str | None = None
     square_heads: bool = False
+    # Why a calibration file that is there could not be read (None: read, or there is none).
+    unreadable: str | None = None
 
 
 def read_stored(weights: Path) -> Stored:
-    """The calibration of these weights, read once; an absent or broken file is none."""
+    """The calibration of these weights, read once; an absent file is none, and a broken one
+    none that says why."""
+    path = calibration_path(weights)
     try:
-        data = json.loads(calibration_path(weights).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return Stored()
+    except (OSError, ValueError) as exc:
+        return Stored(unreadable=f"its calibration file {path} cannot be read ({exc})")
     if not isinstance(data, dict):
-        return Stored()
+        return Stored(unreadable=f"its calibration file {path} holds no calibration")
     front, other = _threshold(data.get("front_conf")), _threshold(data.get("other_conf"))
     fit = data.get("crop_fit")
     fit = fit if isinstance(fit, str) else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filtering.crop_fit import FIT_KEY
 from filtering.training.settings import DEFAULT_START, SCRATCH_CONFIG
 from filtering.weights import WeightsError, error_reason, not_a_checkpoint
 
@@ -36,8 +37,21 @@ def choose_start(weights: str | None, seed: int, scratch_allowed: bool = False) 
     path = Path(weights)
     donor = _load(path)  # train.py has checked that the file is there, before any work
     if donor.task == "classify":
-        return Start(donor, f"classifier {path} (fine-tuned)")
+        return Start(donor, f"classifier {path} (fine-tuned){_seen_before(donor)}")
     return _from_backbone(donor, path)
+
+
+def _seen_before(donor: Any) -> str:
+    """A caution for a classifier that training made: its heads start where that training left
+    them, so crops it learnt from are no longer held back from anything."""
+    checkpoint = getattr(donor, "ckpt", None)
+    if not (isinstance(checkpoint, dict) and FIT_KEY in checkpoint):
+        return ""
+    return (
+        "; it was trained on labelled crops, perhaps these: the held-back figures and the "
+        "thresholds calibrated from them are optimistic for crops it saw (start from a "
+        "detector, or the default, for honest ones)"
+    )
 
 
 def _default_start(scratch_allowed: bool) -> Start:

@@ -93,20 +93,28 @@ def test_every_model_folder_or_the_chosen_ones(
         # Ultralytics opens an export only at its first prediction: that must come before work.
         (
             "broken_export",
+            ["--classifier", "weights/broken.torchscript"],
+            "classifier weights weights/broken.torchscript cannot be run: ",
+        ),
+        # An ONNX file is read at once: no ONNX model, or an export of another task.
+        (
+            "broken_export",
             ["--detector", "weights/broken.onnx"],
-            "detector weights weights/broken.onnx cannot be run: ",
+            "detector weights weights/broken.onnx cannot be loaded: not an ONNX model (",
         ),
         (
             "broken_export",
             ["--classifier", "weights/broken.onnx"],
-            "classifier weights weights/broken.onnx cannot be run: ",
+            "classifier weights weights/broken.onnx cannot be loaded: not an ONNX model (",
         ),
+        ("one", ["--classifier", "ONNX_DETECTOR"], "are a detect model, not a classify model"),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_written(
     tmp_path: Path,
     bus_photo: Path,
     detector_weights: Path,
+    onnx_detector_weights: Path,
     setup: str,
     args: list[str],
     message: str,
@@ -117,8 +125,10 @@ def test_bad_input_is_named_and_nothing_is_written(
         _tiny_raw(tmp_path / "data", "one", bus_photo)
     if setup == "broken_export":
         (tmp_path / "weights").mkdir()
-        (tmp_path / "weights" / "broken.onnx").write_bytes(b"not a model, cut short")
-    args = [str(detector_weights) if a == "DETECTOR" else a for a in args]
+        for name in ("broken.onnx", "broken.torchscript"):
+            (tmp_path / "weights" / name).write_bytes(b"not a model, cut short")
+    given = {"DETECTOR": str(detector_weights), "ONNX_DETECTOR": str(onnx_detector_weights)}
+    args = [given.get(a, a) for a in args]
     done = run_filtering(tmp_path, "--detector", str(detector_weights), *args)
     assert done.returncode == 2
     assert message in done.stderr

@@ -130,6 +130,28 @@ def test_evaluate_with_a_detector(
     assert f"{detector_weights} are a detect model, not a classify model" in err
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("folder", "are no YOLO weights: expected a .pt file or an export"),
+        ("cut.onnx", "cannot be loaded: not an ONNX model ("),
+        ("cut.torchscript", "cannot be run: "),
+    ],
+)
+def test_evaluate_with_weights_that_cannot_be_used(
+    capsys: pytest.CaptureFixture[str], labels: Path, tmp_path: Path, name: str, message: str
+) -> None:
+    """Named in one line before any prediction, as run.py names them."""
+    weights = tmp_path / name
+    if name == "folder":
+        weights.mkdir()
+    else:
+        weights.write_bytes(b"not a model, cut short")
+    err = fails(capsys, evaluate.main, "--data", str(labels), "--weights", str(weights))
+    assert f"classifier weights {weights} {message}" in err
+    assert "Traceback" not in err
+
+
 def test_evaluate_without_weights(capsys: pytest.CaptureFixture[str], labels: Path) -> None:
     err = fails(capsys, evaluate.main, "--data", str(labels), "--weights", "models/none.pt")
     assert "classifier weights not found: models/none.pt" in err

@@ -173,11 +173,33 @@ def test_the_file_next_to_the_weights_round_trips(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # nothing half-written left
 
 
-@pytest.mark.parametrize("text", ["", "{", '{"front_conf": "high"}', '{"front_conf": 7}', "[]"])
-def test_a_broken_file_is_no_calibration(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "cannot be read (Expecting value"),
+        ("{", "cannot be read ("),
+        (b"\xff\xfe{", "cannot be read ("),
+        ("[]", "holds no calibration"),
+        ('{"front_conf": "high"}', None),  # a calibration, without a usable threshold
+        ('{"front_conf": 7}', None),
+    ],
+)
+def test_a_broken_file_is_no_calibration_and_says_why(
+    tmp_path: Path, text: str | bytes, why: str | None
+) -> None:
     weights = tmp_path / "front_classifier.pt"
-    calibration_path(weights).write_text(text)
-    assert read_stored(weights).front_conf is None
+    path = calibration_path(weights)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    stored = read_stored(weights)
+    assert stored.front_conf is None
+    if why is None:
+        assert stored.unreadable is None
+    else:
+        assert stored.unreadable is not None
+        assert f"its calibration file {path} {why}" in stored.unreadable
+        # and the run's line says why the threshold is the default
+        front = thresholds_in_use(FilterSettings(classifier=weights))["front_conf"]
+        assert front.startswith(f"0.8 (default: its calibration file {path} ")
 
 
 def test_describe_names_threshold_precision_and_recall() -> None:

@@ -197,9 +197,13 @@ def test_a_classifier_as_starting_weights_is_fine_tuned(
     before = trained.weights.read_bytes()
     result = run_script("train", tmp_path, *args, *quick)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert f"starting weights: classifier {trained.weights} (fine-tuned)" in result.stdout
+    # Trained on these very crops: the held-back figures are not honest, and the user is told.
+    caution = "; it was trained on labelled crops, perhaps these: the held-back figures"
+    said = f"starting weights: classifier {trained.weights} (fine-tuned){caution}"
+    assert said in result.stdout
     report = json.loads((tmp_path / "front_classifier_report.json").read_text())
-    assert report["starting_weights"] == f"classifier {trained.weights} (fine-tuned)"
+    assert report["starting_weights"].startswith(f"classifier {trained.weights} (fine-tuned)")
+    assert caution in report["starting_weights"]
     assert trained.weights.read_bytes() == before  # the model it started from is left alone
 
 
@@ -277,6 +281,18 @@ def test_an_export_of_the_model_is_asked_as_its_calibration_says(
     classifier = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
     assert classifier.fit == PAD
     assert classifier.describe() == "64 px, the whole crop on grey"
+    from filtering.weights import WeightsError
+
+    kept = calibration_path(exported).read_bytes()
+    calibration_path(exported).write_text("{")  # cut short: the way it learnt is unknown
+    with pytest.raises(WeightsError) as unreadable:
+        Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
+    said = str(unreadable.value)
+    assert (
+        f"{exported} are an export, and its calibration file {calibration_path(exported)}" in said
+    )
+    assert "cannot be read" in said
+    calibration_path(exported).write_bytes(kept)
     calibration_path(exported).unlink()
     alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
     assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
@@ -295,7 +311,8 @@ def test_an_export_of_a_model_with_a_head_for_each_square_is_refused(
     with pytest.raises(WeightsError) as refused:
         Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
     assert str(exported) in str(refused.value)
-    assert "an export keeps only the first one: give the .pt file" in str(refused.value)
+    original = tmp_path / "front_classifier.pt"  # the .pt it was exported from, beside it
+    assert f"an export keeps only the first one: give {original} they" in str(refused.value)
     args = ("--weights", str(exported), "--data", str(trained.data), "--imgsz", "64")
     result = run_script("evaluate", tmp_path, *args)
     assert result.returncode == 2 and "a head for each square" in result.stderr
@@ -474,6 +491,10 @@ def test_a_classifier_with_one_head_for_both_squares_is_still_asked_by_it(
     classifier = Classifier.from_weights(FilterSettings(classifier=one_head, classifier_imgsz=64))
     assert classifier.fit == BOTH and classifier.heads is None
     assert classifier.describe() == "64 px, the whole crop, resized and on grey"
+    # Beside it, the calibration of a model with a head for each square belongs to other weights.
+    shutil.copyfile(trained.calibration_json, calibration_path(one_head))
+    with pytest.raises(WeightsError, match="beside them is of a model with a head for each"):
+        Classifier.from_weights(FilterSettings(classifier=one_head, classifier_imgsz=64))
     mismatched = tmp_path / "mismatched.pt"
     torch.save({**checkpoint, FIT_KEY: STRETCH}, mismatched)
     refused = "hold heads for 2 squares of a crop, but say they were trained on 1"
