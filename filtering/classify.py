@@ -23,7 +23,12 @@ from filtering.crop_fit import fit_of, fit_parts, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
 from filtering.square_heads import fit_said, square_heads, square_models
-from filtering.training.calibration import DEFAULT_FRONT_CONF, Stored, read_stored
+from filtering.training.calibration import (
+    DEFAULT_FRONT_CONF,
+    Stored,
+    calibration_path,
+    read_stored,
+)
 from filtering.weights import WeightsError, first_run, load_yolo, use_threads
 
 if TYPE_CHECKING:
@@ -76,6 +81,10 @@ class Classifier:
             )
         return classifier
 
+    def caution(self) -> str | None:
+        """A warning for the run's first lines, or None (`export_caution`)."""
+        return export_caution(self.model, self.settings.classifier)
+
     def describe(self) -> str:
         """Its input as the run's first lines show it, e.g. `224 px, the whole crop`."""
         return f"{self.imgsz} px, {fit_said(self.fit, self.heads)}"
@@ -85,6 +94,22 @@ class Classifier:
         return flip_averaged(
             self.model, crops, self.imgsz, self.settings.device, self.fit, self.models
         )
+
+
+def export_caution(model: Any, weights: Path) -> str | None:
+    """A warning for an export alone, without the calibration file that says how its model sees
+    a crop: it is asked as Ultralytics asks (its centre square) with the default thresholds,
+    which suits a model trained by train.py only by chance (None: nothing to warn of)."""
+    checkpoint = getattr(model, "ckpt", None)
+    exported = not (isinstance(checkpoint, dict) and checkpoint)
+    if not exported or calibration_path(weights).exists():
+        return None
+    return (
+        f"classifier weights {weights} are an export with no calibration file beside them "
+        f"({calibration_path(weights).name}): asked with their centre square and the default "
+        "thresholds; for a model trained by filtering/train.py, put its calibration file there "
+        "under that name"
+    )
 
 
 def check_export_calibration(model: Any, stored: Stored, weights: Path) -> None:

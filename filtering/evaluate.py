@@ -20,7 +20,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.classify import check_export_calibration
+from filtering.classify import check_export_calibration, export_caution
 from filtering.crop_fit import fit_of, fit_parts
 from filtering.square_heads import fit_said, square_heads
 from filtering.training.calibration import read_stored
@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
     stored = read_stored(args.weights)
     check_export_calibration(model, stored, args.weights)
+    caution = export_caution(model, args.weights)
+    if caution:
+        print(f"warning: {caution}", file=sys.stderr)
     fit = fit_of(model, stored.crop_fit)
     # An export of a model with a head for each square is named here, before any prediction.
     heads = square_heads(model, len(fit_parts(fit)), stored.square_heads)

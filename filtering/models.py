@@ -33,6 +33,9 @@ def load_models(settings: FilterSettings) -> Models:
         )
         return Models(detect, None)
     classify = Classifier.from_weights(settings)
+    caution = classify.caution()
+    if caution:
+        print(f"warning: {caution}", file=sys.stderr)
     print(
         f"classifier {settings.classifier} ({classify.describe()}): {describe_thresholds(settings)}"
     )

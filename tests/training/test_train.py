@@ -283,7 +283,7 @@ def test_an_export_of_the_model_is_asked_as_its_calibration_says(
     assert classifier.describe() == "64 px, the whole crop on grey"
     from filtering.weights import WeightsError
 
-    kept = calibration_path(exported).read_bytes()
+    kept, kept_name = calibration_path(exported).read_bytes(), calibration_path(exported).name
     calibration_path(exported).write_text("{")  # cut short: the way it learnt is unknown
     with pytest.raises(WeightsError) as unreadable:
         Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
@@ -293,9 +293,17 @@ def test_an_export_of_the_model_is_asked_as_its_calibration_says(
     )
     assert "cannot be read" in said
     calibration_path(exported).write_bytes(kept)
+    assert classifier.caution() is None
     calibration_path(exported).unlink()
     alone = Classifier.from_weights(FilterSettings(classifier=exported, classifier_imgsz=64))
     assert alone.fit == CENTRE  # nothing says otherwise: Ultralytics' own way
+    # and the user is warned that nothing does, by run.py and by evaluate.py
+    warning = f"{exported} are an export with no calibration file beside them ({kept_name})"
+    assert warning in (alone.caution() or "")
+    args = ("--weights", str(exported), "--data", str(data), "--imgsz", "64")
+    evaluated = run_script("evaluate", tmp_path, *args)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert f"warning: classifier weights {warning}" in evaluated.stderr
 
 
 def test_an_export_of_a_model_with_a_head_for_each_square_is_refused(
