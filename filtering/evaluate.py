@@ -57,15 +57,15 @@ def run(args: argparse.Namespace) -> int:
     imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
     stored = read_stored(args.weights)
     check_export_calibration(model, stored, args.weights)
-    caution = export_caution(model, args.weights)
-    if caution:
-        print(f"warning: {caution}", file=sys.stderr)
     fit = fit_of(model, stored.crop_fit)
     # An export of a model with a head for each square is named here, before any prediction.
     heads = square_heads(model, len(fit_parts(fit)), stored.square_heads)
     # An export opens its runtime at the first prediction: one that cannot run is named now.
     blank = Image.new("RGB", (64, 48))
     first_run(args.weights, "classifier", lambda: model.predict(blank, imgsz=imgsz, verbose=False))
+    caution = export_caution(model, args.weights)  # once it is sure to run: nothing before errors
+    if caution:
+        print(f"warning: {caution}", file=sys.stderr)
     facts = {
         "title": f"Front-facing classifier: evaluation on {args.data}",
         "weights": str(args.weights),
