@@ -131,7 +131,8 @@ def run(settings: TrainSettings) -> int:
         found = add_reviews_aloud(found, settings.reviewed)
     folds = k_folds(found.items, CLASSIFIER_CLASSES, settings.folds, settings.seed)
     print(
-        f"training: {_plan(settings, len(found.items))}; Ultralytics' output: {settings.log_path}"
+        f"training: {_plan(settings, len(found.items))}; "
+        f"Ultralytics' output (kept once training begins): {settings.log_path}"
     )
     try:
         trained, calibration, installed = _train_and_install(settings, found, folds)
