@@ -70,14 +70,35 @@ def train_heads(
 
 
 def classifier_of(model: Any, classes: int) -> Any:
-    """The ClassificationModel inside an Ultralytics YOLO, with a head of `classes` outputs."""
+    """The ClassificationModel inside an Ultralytics YOLO, with a head of `classes` outputs and of
+    one head's width: a classifier trained here holds its heads merged side by side, and fold
+    heads copied from that would merge wider at every training that starts from it, so such a
+    start keeps its backbone and its heads begin anew."""
+    from ultralytics.nn.modules.head import Classify
     from ultralytics.nn.tasks import ClassificationModel
 
     network = model.model
     ClassificationModel.reshape_outputs(network, classes)
+    head = network.model[-1]
+    if merged_head(network):
+        fresh = Classify(head.conv.conv.in_channels, classes)
+        for name in ("i", "f", "type", "np"):  # where Ultralytics' forward finds the layer
+            if hasattr(head, name):
+                setattr(fresh, name, getattr(head, name))
+        network.model[-1] = fresh
     for parameter in network.parameters():
         parameter.requires_grad_(False)
     return network
+
+
+def merged_head(network: Any) -> bool:
+    """Whether the head of `network` (an Ultralytics ClassificationModel) is several merged side by
+    side (head.py), wider than one Ultralytics `Classify`."""
+    from ultralytics.nn.modules.head import Classify
+
+    head = network.model[-1]
+    width = Classify(1, 1).conv.conv.out_channels  # Ultralytics' own, 1280
+    return isinstance(head, Classify) and head.conv.conv.out_channels != width
 
 
 def _predictions(items: Sequence[Item], classes: Sequence[str], logits: Any) -> list[Prediction]:

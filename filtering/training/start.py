@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filtering.crop_fit import FIT_KEY
 from filtering.training.settings import DEFAULT_START, SCRATCH_CONFIG
 from filtering.weights import WeightsError, error_reason, not_a_checkpoint
 
@@ -37,20 +36,22 @@ def choose_start(weights: str | None, seed: int, scratch_allowed: bool = False) 
     path = Path(weights)
     donor = _load(path)  # train.py has checked that the file is there, before any work
     if donor.task == "classify":
-        return Start(donor, f"classifier {path} (fine-tuned){_seen_before(donor)}")
+        return Start(donor, f"classifier {path} ({_how_started(donor)})")
     return _from_backbone(donor, path)
 
 
-def _seen_before(donor: Any) -> str:
-    """A caution for a classifier that training made: its heads start where that training left
-    them, so crops it learnt from are no longer held back from anything."""
-    checkpoint = getattr(donor, "ckpt", None)
-    if not (isinstance(checkpoint, dict) and FIT_KEY in checkpoint):
-        return ""
+def _how_started(donor: Any) -> str:
+    """What training takes of a classifier. One whose heads were merged (an ensemble trained here)
+    gives its backbone only, which head-only training never changed: the heads begin anew
+    (ensemble.classifier_of), and the held-back figures stay honest. Any other is fine-tuned,
+    head and all, and crops it learnt from are held back from nothing."""
+    from filtering.training.ensemble import merged_head
+
+    if merged_head(donor.model):
+        return "its backbone, with new heads: its own are several merged into one"
     return (
-        "; it was trained on labelled crops, perhaps these: the held-back figures and the "
-        "thresholds calibrated from them are optimistic for crops it saw (start from a "
-        "detector, or the default, for honest ones)"
+        "fine-tuned; if it learnt from these crops, the held-back figures and the thresholds "
+        "calibrated from them are optimistic (start from a detector for honest ones)"
     )
 
 

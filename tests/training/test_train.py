@@ -189,22 +189,47 @@ def test_the_model_learnt_the_shapes(trained: TrainedRun) -> None:
     assert report["accuracy"] >= 0.66
 
 
-def test_a_classifier_as_starting_weights_is_fine_tuned(
+def test_a_classifier_trained_here_gives_its_backbone_and_new_heads(
     trained: TrainedRun, tmp_path: Path
 ) -> None:
+    """Its heads are an ensemble merged into one: fine-tuning copies of it would merge wider at
+    every training, and each copy would have seen the crops it is to be judged on."""
     quick = ("--imgsz", "64", "--epochs", "1", "--folds", "2", "--workers", "0")
     args = ("--data", str(trained.data), "--out", str(tmp_path), "--weights", str(trained.weights))
     before = trained.weights.read_bytes()
     result = run_script("train", tmp_path, *args, *quick)
     assert result.returncode == 0, result.stderr[-3000:]
-    # Trained on these very crops: the held-back figures are not honest, and the user is told.
-    caution = "; it was trained on labelled crops, perhaps these: the held-back figures"
-    said = f"starting weights: classifier {trained.weights} (fine-tuned){caution}"
-    assert said in result.stdout
+    said = f"classifier {trained.weights} (its backbone, with new heads: its own are several"
+    assert f"starting weights: {said}" in result.stdout
     report = json.loads((tmp_path / "front_classifier_report.json").read_text())
-    assert report["starting_weights"].startswith(f"classifier {trained.weights} (fine-tuned)")
-    assert caution in report["starting_weights"]
+    assert report["starting_weights"].startswith(said)
     assert trained.weights.read_bytes() == before  # the model it started from is left alone
+    # Its merged heads do not merge again: the model keeps the width of one fold's heads.
+    assert _head_width(tmp_path / "front_classifier.pt") == _head_width(trained.weights) == 2 * 1280
+
+
+def test_a_classifier_of_one_head_is_fine_tuned_with_a_caution(
+    trained: TrainedRun, tmp_path: Path
+) -> None:
+    import torch
+    from ultralytics.nn.modules.head import Classify
+
+    checkpoint = torch.load(trained.weights, weights_only=False)
+    own = checkpoint["model"].model[-1]
+    single = Classify(own.conv.conv.in_channels, 3)
+    for name in ("i", "f", "type", "np"):
+        setattr(single, name, getattr(own, name))
+    checkpoint["model"].model[-1] = single.half()
+    start = tmp_path / "one_head.pt"
+    torch.save(checkpoint, start)
+    out = tmp_path / "out"
+    quick = ("--imgsz", "64", "--epochs", "1", "--folds", "2", "--workers", "0")
+    args = ("--data", str(trained.data), "--out", str(out), "--weights", str(start))
+    result = run_script("train", tmp_path, *args, *quick)
+    assert result.returncode == 0, result.stderr[-3000:]
+    caution = "(fine-tuned; if it learnt from these crops, the held-back figures and the thresholds"
+    assert f"starting weights: classifier {start} {caution}" in result.stdout
+    assert _head_width(out / "front_classifier.pt") == 2 * 1280  # two fold heads of its width
 
 
 def test_the_same_seed_trains_the_same_model(
