@@ -19,10 +19,10 @@ from filtering.classes import (
     NOT_FRONT_FACING_AT,
     OTHER,
 )
-from filtering.crop_fit import fit_of, fit_parts, fit_square
+from filtering.crop_fit import CENTRE, FIT_KEY, fit_of, fit_parts, fit_square
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.square_heads import fit_said, square_heads, square_models
+from filtering.square_heads import HEADS_KEY, fit_said, square_heads, square_models
 from filtering.training.calibration import (
     DEFAULT_FRONT_CONF,
     Stored,
@@ -60,7 +60,7 @@ class Classifier:
         # The way it learnt to see a crop (crop_fit.py): its checkpoint says, or for an export
         # the calibration beside it; and the head of each square, where it has one each.
         stored = read_stored(settings.classifier)
-        check_export_calibration(model, stored, settings.classifier)
+        check_calibration(model, stored, settings.classifier)
         self.fit = fit_of(model, stored.crop_fit)
         self.heads = square_heads(model, len(fit_parts(self.fit)), stored.square_heads)
         self.models = square_models(model, self.heads) if self.heads else None
@@ -112,15 +112,30 @@ def export_caution(model: Any, weights: Path) -> str | None:
     )
 
 
-def check_export_calibration(model: Any, stored: Stored, weights: Path) -> None:
-    """An export keeps no checkpoint: only its calibration file says how it sees a crop and
-    whether it can be asked at all (square_heads.py), so one that cannot be read stops the run
-    rather than have every crop asked another way than the model learnt."""
+def check_calibration(model: Any, stored: Stored, weights: Path) -> None:
+    """The calibration file beside `weights` is one they can be asked by. An export keeps no
+    checkpoint: only that file says how it sees a crop and whether it can be asked at all
+    (square_heads.py), so one that cannot be read stops the run rather than have every crop asked
+    another way than the model learnt. A checkpoint records its own way, and a calibration file
+    that says another belongs to other weights: its thresholds were set on another model."""
     checkpoint = getattr(model, "ckpt", None)
-    if stored.unreadable and not (isinstance(checkpoint, dict) and checkpoint):
+    if not (isinstance(checkpoint, dict) and checkpoint):
+        if stored.unreadable:
+            raise WeightsError(
+                f"classifier weights {weights} are an export, and {stored.unreadable}: it says "
+                "how the model sees a crop; put back the calibration file written with the model"
+            )
+        return
+    recorded, heads = checkpoint.get(FIT_KEY), checkpoint.get(HEADS_KEY) is not None
+    said = stored.crop_fit is not None  # a file written since the fit was recorded
+    if said and (stored.crop_fit != (recorded or CENTRE) or stored.square_heads != heads):
         raise WeightsError(
-            f"classifier weights {weights} are an export, and {stored.unreadable}: it says how "
-            "the model sees a crop; put back the calibration file written with the model"
+            f"classifier weights {weights}: the calibration file beside them "
+            f"({calibration_path(weights).name}) belongs to other weights (it is of a model "
+            f"that sees a crop as {stored.crop_fit!r}"
+            f"{' with a head for each square' if stored.square_heads else ''}; these see it as "
+            f"{recorded or CENTRE!r}{' with a head for each square' if heads else ''}): put back "
+            "the calibration file written with these, or train again"
         )
 
 

@@ -20,7 +20,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.classify import check_export_calibration, export_caution
+from filtering.classify import check_calibration, export_caution
 from filtering.crop_fit import fit_of, fit_parts
 from filtering.square_heads import fit_said, square_heads
 from filtering.training.calibration import read_stored
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_yolo(args.weights, "classify", "classifier")
     imgsz = args.imgsz or int(model.overrides.get("imgsz") or FALLBACK_IMGSZ)
     stored = read_stored(args.weights)
-    check_export_calibration(model, stored, args.weights)
+    check_calibration(model, stored, args.weights)
     fit = fit_of(model, stored.crop_fit)
     # An export of a model with a head for each square is named here, before any prediction.
     heads = square_heads(model, len(fit_parts(fit)), stored.square_heads)

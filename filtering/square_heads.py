@@ -42,8 +42,8 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
     stored = checkpoint.get(HEADS_KEY) if isinstance(checkpoint, dict) else None
     name = getattr(model, "ckpt_path", "") or getattr(model, "model_name", "") or "(in memory)"
     if stored is None:
-        if calibrated_with:
-            raise WeightsError(_one_head_for_many(str(name), bool(checkpoint)))
+        if calibrated_with and not checkpoint:  # a .pt is checked against its calibration file
+            raise WeightsError(_exported_alone(str(name)))  # by classify.check_calibration
         return None
     if len(stored) + 1 != squares:  # written by another version: asking would mix the heads
         raise WeightsError(
@@ -54,14 +54,8 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
     return [own, *(head.float().eval() for head in stored)]
 
 
-def _one_head_for_many(name: str, checkpoint: bool) -> str:
-    """Why weights with one head cannot be asked as their calibration file says, and what to do."""
-    if checkpoint:  # a .pt of its own: the calibration file beside it is another model's
-        return (
-            f"classifier weights {name} have one head, but the calibration file beside them is "
-            "of a model with a head for each square of a crop: it belongs to other weights; put "
-            "back the calibration file written with these, or train again"
-        )
+def _exported_alone(name: str) -> str:
+    """Why an export of a model with a head for each square cannot be asked, and what to do."""
     original = Path(name).with_suffix(".pt")
     give = f"give {original}" if original.is_file() else "give the .pt file"
     return (

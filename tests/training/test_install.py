@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from filtering import evaluate, train
 from filtering.classes import CLASSIFIER_CLASSES
+from filtering.crop_fit import BOTH
 from filtering.settings import FilterSettings
 from filtering.training.calibration import Calibration, write_calibration
 from filtering.training.install import (
@@ -49,7 +51,9 @@ Files = dict[str, bytes]
 
 
 def _calibration(front_conf: float) -> Calibration:
-    return Calibration(front_conf, 0.98, 1.0, 0.5, 2, 2, 4, False, 0.4, crop_fit="stretch")
+    # of the trained model these tests install: both squares, a head for each
+    calibration = Calibration(front_conf, 0.98, 1.0, 0.5, 2, 2, 4, False, 0.4, crop_fit=BOTH)
+    return replace(calibration, square_heads=True)
 
 
 def _evaluation() -> Evaluation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -524,10 +525,22 @@ def test_a_classifier_with_one_head_for_both_squares_is_still_asked_by_it(
     classifier = Classifier.from_weights(FilterSettings(classifier=one_head, classifier_imgsz=64))
     assert classifier.fit == BOTH and classifier.heads is None
     assert classifier.describe() == "64 px, the whole crop, resized and on grey"
-    # Beside it, the calibration of a model with a head for each square belongs to other weights.
+    # Beside it, the calibration of a model with a head for each square belongs to other weights,
+    # and so does that of a model that sees a crop another way.
     shutil.copyfile(trained.calibration_json, calibration_path(one_head))
-    with pytest.raises(WeightsError, match="beside them is of a model with a head for each"):
+    other = "belongs to other weights (it is of a model that sees a crop as 'stretch+pad' with a"
+    with pytest.raises(WeightsError, match=re.escape(other)):
         Classifier.from_weights(FilterSettings(classifier=one_head, classifier_imgsz=64))
+    calibration = json.loads(trained.calibration_json.read_text())
+    mine = tmp_path / "mine.pt"
+    shutil.copyfile(trained.weights, mine)
+    calibration_path(mine).write_text(json.dumps({**calibration, "crop_fit": STRETCH}))
+    with pytest.raises(
+        WeightsError, match=re.escape("as 'stretch' with a head for each square; these")
+    ):
+        Classifier.from_weights(FilterSettings(classifier=mine, classifier_imgsz=64))
+    shutil.copyfile(trained.calibration_json, calibration_path(mine))  # its own: fine
+    assert Classifier.from_weights(FilterSettings(classifier=mine, classifier_imgsz=64)).heads
     mismatched = tmp_path / "mismatched.pt"
     torch.save({**checkpoint, FIT_KEY: STRETCH}, mismatched)
     refused = "hold heads for 2 squares of a crop, but say they were trained on 1"
