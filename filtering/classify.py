@@ -82,8 +82,8 @@ class Classifier:
         return classifier
 
     def caution(self) -> str | None:
-        """A warning for the run's first lines, or None (`export_caution`)."""
-        return export_caution(self.model, self.settings.classifier)
+        """A warning for the run's first lines, or None (`calibration_caution`)."""
+        return calibration_caution(self.model, self.settings.classifier)
 
     def describe(self) -> str:
         """Its input as the run's first lines show it, e.g. `224 px, the whole crop`."""
@@ -96,20 +96,29 @@ class Classifier:
         )
 
 
-def export_caution(model: Any, weights: Path) -> str | None:
-    """A warning for an export alone, without the calibration file that says how its model sees
-    a crop: it is asked as Ultralytics asks (its centre square) with the default thresholds,
-    which suits a model trained by train.py only by chance (None: nothing to warn of)."""
+def calibration_caution(model: Any, weights: Path) -> str | None:
+    """A warning for weights alone, without the calibration file training wrote beside them (None:
+    nothing to warn of). An export is then asked as Ultralytics asks (its centre square) with the
+    default thresholds, which suits a model trained by train.py only by chance; a `.pt` that
+    train.py made (its checkpoint records its crop fit) still sees crops as it learnt, but clean
+    takes the default threshold instead of the one calibrated for it."""
+    name = calibration_path(weights).name
     checkpoint = getattr(model, "ckpt", None)
-    exported = not (isinstance(checkpoint, dict) and checkpoint)
-    if not exported or calibration_path(weights).exists():
+    if calibration_path(weights).exists():
         return None
-    return (
-        f"classifier weights {weights} are an export with no calibration file beside them "
-        f"({calibration_path(weights).name}): asked with their centre square and the default "
-        "thresholds; for a model trained by filtering/train.py, put its calibration file there "
-        "under that name"
-    )
+    if not (isinstance(checkpoint, dict) and checkpoint):  # an export
+        return (
+            f"classifier weights {weights} are an export with no calibration file beside them "
+            f"({name}): asked with their centre square and the default thresholds; for a model "
+            "trained by filtering/train.py, put its calibration file there under that name"
+        )
+    if FIT_KEY in checkpoint:
+        return (
+            f"classifier weights {weights} were trained by filtering/train.py, but no calibration "
+            f"file is beside them ({name}): clean takes the default threshold, not theirs; put "
+            "the calibration file written with them there under that name"
+        )
+    return None
 
 
 def check_calibration(model: Any, stored: Stored, weights: Path) -> None:

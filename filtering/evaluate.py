@@ -20,7 +20,7 @@ if __package__ in (None, ""):
 
 from filtering.arguments import BriefParser
 from filtering.classes import CLASSIFIER_CLASSES, DEFAULT_CLASSIFIER
-from filtering.classify import check_calibration, export_caution
+from filtering.classify import calibration_caution, check_calibration
 from filtering.crop_fit import fit_of, fit_parts
 from filtering.square_heads import fit_said, square_heads
 from filtering.training.calibration import read_stored
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     # An export opens its runtime at the first prediction: one that cannot run is named now.
     blank = Image.new("RGB", (64, 48))
     first_run(args.weights, "classifier", lambda: model.predict(blank, imgsz=imgsz, verbose=False))
-    caution = export_caution(model, args.weights)  # once it is sure to run: nothing before errors
+    # once it is sure to run: an error stays the only line
+    caution = calibration_caution(model, args.weights)
     if caution:
         print(f"warning: {caution}", file=sys.stderr)
     facts = {
