@@ -19,10 +19,10 @@ from filtering.classes import (
     NOT_FRONT_FACING_AT,
     OTHER,
 )
-from filtering.crop_fit import CENTRE, FIT_KEY, fit_of, fit_parts, fit_square
+from filtering.crop_fit import CENTRE, checkpoint_of, fit_of, fit_parts, fit_square, recorded_fit
 from filtering.records import CLEAN, QUESTIONABLE, REJECTED
 from filtering.settings import FilterSettings
-from filtering.square_heads import HEADS_KEY, fit_said, square_heads, square_models
+from filtering.square_heads import fit_said, holds_square_heads, square_heads, square_models
 from filtering.training.calibration import (
     DEFAULT_FRONT_CONF,
     Stored,
@@ -103,16 +103,15 @@ def calibration_caution(model: Any, weights: Path) -> str | None:
     train.py made (its checkpoint records its crop fit) still sees crops as it learnt, but clean
     takes the default threshold instead of the one calibrated for it."""
     name = calibration_path(weights).name
-    checkpoint = getattr(model, "ckpt", None)
     if calibration_path(weights).exists():
         return None
-    if not (isinstance(checkpoint, dict) and checkpoint):  # an export
+    if checkpoint_of(model) is None:  # an export
         return (
             f"classifier weights {weights} are an export with no calibration file beside them "
             f"({name}): asked with their centre square and the default thresholds; for a model "
             "trained by filtering/train.py, put its calibration file there under that name"
         )
-    if FIT_KEY in checkpoint:
+    if recorded_fit(model) is not None:
         return (
             f"classifier weights {weights} were trained by filtering/train.py, but no calibration "
             f"file is beside them ({name}): clean takes the default threshold, not theirs; put "
@@ -127,15 +126,14 @@ def check_calibration(model: Any, stored: Stored, weights: Path) -> None:
     (square_heads.py), so one that cannot be read stops the run rather than have every crop asked
     another way than the model learnt. A checkpoint records its own way, and a calibration file
     that says another belongs to other weights: its thresholds were set on another model."""
-    checkpoint = getattr(model, "ckpt", None)
-    if not (isinstance(checkpoint, dict) and checkpoint):
+    if checkpoint_of(model) is None:
         if stored.unreadable:
             raise WeightsError(
                 f"classifier weights {weights} are an export, and {stored.unreadable}: it says "
                 "how the model sees a crop; put back the calibration file written with the model"
             )
         return
-    recorded, heads = checkpoint.get(FIT_KEY), checkpoint.get(HEADS_KEY) is not None
+    recorded, heads = recorded_fit(model), holds_square_heads(model)
     said = stored.crop_fit is not None  # a file written since the fit was recorded
     if said and (stored.crop_fit != (recorded or CENTRE) or stored.square_heads != heads):
         raise WeightsError(

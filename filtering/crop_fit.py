@@ -65,11 +65,24 @@ def fit_square(image: Image.Image, imgsz: int, fit: str) -> Image.Image:
     return cast("Image.Image", transforms.resize(image, size, InterpolationMode.BILINEAR))
 
 
+def checkpoint_of(model: Any) -> dict[str, Any] | None:
+    """The checkpoint `model` (an Ultralytics YOLO, or a small stand-in) was loaded from; None for
+    an export (ONNX and the like), which keeps none."""
+    checkpoint = getattr(model, "ckpt", None)
+    return checkpoint if isinstance(checkpoint, dict) and checkpoint else None
+
+
+def recorded_fit(model: Any) -> str | None:
+    """The way the checkpoint of `model` records (None: an export, or a checkpoint of a classifier
+    trained elsewhere, by Ultralytics or with --train-backbone)."""
+    checkpoint = checkpoint_of(model)
+    return None if checkpoint is None else checkpoint.get(FIT_KEY)
+
+
 def fit_of(model: Any, stored: str | None = None) -> str:
     """The way `model` (an Ultralytics YOLO, or a small stand-in) was trained to see crops: its
     checkpoint's record, else `stored` (the calibration file's, for an export), else `CENTRE`."""
-    checkpoint = getattr(model, "ckpt", None)
-    recorded = checkpoint.get(FIT_KEY) if isinstance(checkpoint, dict) else None
+    recorded = recorded_fit(model)
     fit = recorded or stored or CENTRE
     if fit not in FITS:  # written by a later version: guessing would sort every crop wrongly
         where = "its checkpoint" if recorded else "the calibration file beside it"

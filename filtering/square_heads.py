@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from filtering.crop_fit import FIT_SAID
+from filtering.crop_fit import FIT_SAID, checkpoint_of
 from filtering.weights import WeightsError
 
 HEADS_KEY = "scars_square_heads"  # in the checkpoint dictionary: the heads after the first
@@ -38,8 +38,8 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
     stand-in), the model's own first; None where its checkpoint stores none (one head for all,
     as every classifier before had). `calibrated_with`: the calibration file beside the weights
     says the model has a head for each square, so weights that hold none are an export of it."""
-    checkpoint = getattr(model, "ckpt", None)
-    stored = checkpoint.get(HEADS_KEY) if isinstance(checkpoint, dict) else None
+    checkpoint = checkpoint_of(model)
+    stored = None if checkpoint is None else checkpoint.get(HEADS_KEY)
     name = getattr(model, "ckpt_path", "") or getattr(model, "model_name", "") or "(in memory)"
     if stored is None:
         if calibrated_with and not checkpoint:  # a .pt is checked against its calibration file
@@ -52,6 +52,12 @@ def square_heads(model: Any, squares: int, calibrated_with: bool = False) -> lis
         )
     own = model.model.model[-1]
     return [own, *(head.float().eval() for head in stored)]
+
+
+def holds_square_heads(model: Any) -> bool:
+    """Whether the checkpoint of `model` keeps a head for each square."""
+    checkpoint = checkpoint_of(model)
+    return checkpoint is not None and checkpoint.get(HEADS_KEY) is not None
 
 
 def _exported_alone(name: str) -> str:
